@@ -1,0 +1,166 @@
+//! Making feed text safe to store and republish.
+//!
+//! Feed HTML is written by strangers: every HTML field goes through ammonia (no script, no
+//! event handlers, no `javascript:`/`data:` URLs, no frames or forms), relative URLs are
+//! resolved against the entry's or feed's base, and every character outside XML 1.0 is removed
+//! from every text field so the exported Atom is always well-formed. Titles become plain text
+//! with their whitespace collapsed.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use url::Url;
+
+/// True for characters XML 1.0 allows (`Char` production); Rust strings hold no surrogates.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Removes every character XML 1.0 does not allow (C0 controls but tab/newline/CR,
+/// U+FFFE, U+FFFF). Borrows when there is nothing to remove.
+pub fn strip_non_xml(s: &str) -> Cow<'_, str> {
+    if s.chars().all(is_xml_char) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|c| is_xml_char(*c)).collect())
+    }
+}
+
+/// Collapses runs of whitespace to one space and trims the ends.
+pub fn collapse_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// A title or other one-line text field: markup removed (entities decoded), non-XML
+/// characters dropped, whitespace collapsed.
+pub fn plain_text(s: &str) -> String {
+    let s = strip_non_xml(s);
+    if s.contains('<') || s.contains('&') {
+        let fragment = scraper::Html::parse_fragment(&s);
+        let text: String = fragment.root_element().text().collect();
+        collapse_whitespace(&strip_non_xml(&text))
+    } else {
+        collapse_whitespace(&s)
+    }
+}
+
+/// Sanitizes an HTML fragment: only harmless markup is kept, links get
+/// `rel="noopener noreferrer"`, relative URLs are made absolute against `base`.
+pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+    let html = strip_non_xml(html);
+    let mut builder = ammonia::Builder::default();
+    let schemes: HashSet<&str> = ["http", "https", "mailto"].into_iter().collect();
+    builder
+        .url_schemes(schemes)
+        .link_rel(Some("noopener noreferrer"))
+        .strip_comments(true);
+    match base {
+        Some(base) => {
+            builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+        }
+        None => {
+            builder.url_relative(ammonia::UrlRelative::PassThrough);
+        }
+    }
+    let cleaned = builder.clean(&html).to_string();
+    cleaned.trim().to_string()
+}
+
+/// Resolves a link found in a feed against `base`; only http(s) results are kept.
+pub fn resolve_link(link: &str, base: Option<&Url>) -> Option<String> {
+    let link = strip_non_xml(link);
+    let link = link.trim();
+    if link.is_empty() {
+        return None;
+    }
+    let url = match Url::parse(link) {
+        Ok(u) => u,
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(link).ok()?,
+        Err(_) => return None,
+    };
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://caucasus-analysis.example/en/analysis/").unwrap()
+    }
+
+    #[test]
+    fn scripts_handlers_and_dangerous_urls_are_removed() {
+        let dirty = r#"<p>Safe text</p><script>alert(1)</script><img src="x.jpg" onerror="alert(1)">
+            <a href="javascript:alert(1)">js</a><a href="data:text/html,<script>x</script>">d</a>
+            <svg><script>alert(2)</script></svg><iframe src="https://evil.example/"></iframe>
+            <div style="background:url(javascript:alert(1))">styled</div>
+            <meta http-equiv="refresh" content="0;url=https://evil.example/">"#;
+        let clean = sanitize_html(dirty, Some(&base()));
+        assert!(clean.contains("<p>Safe text</p>"), "{clean}");
+        assert!(clean.contains("styled"));
+        for bad in [
+            "<script",
+            "onerror",
+            "javascript:",
+            "data:",
+            "<svg",
+            "<iframe",
+            "style=",
+            "<meta",
+            "alert(2)",
+        ] {
+            assert!(!clean.contains(bad), "{bad} survived in {clean}");
+        }
+        assert!(
+            clean.contains(r#"src="https://caucasus-analysis.example/en/analysis/x.jpg""#),
+            "{clean}"
+        );
+    }
+
+    #[test]
+    fn relative_links_become_absolute_with_noopener() {
+        let clean = sanitize_html(r#"<a href="/en/news/1">x</a>"#, Some(&base()));
+        assert_eq!(
+            clean,
+            r#"<a href="https://caucasus-analysis.example/en/news/1" rel="noopener noreferrer">x</a>"#
+        );
+    }
+
+    #[test]
+    fn control_characters_never_survive() {
+        assert_eq!(
+            plain_text("Baku\u{8} talks\u{0}\u{1b}  resume\u{fffe}"),
+            "Baku talks resume"
+        );
+        assert_eq!(sanitize_html("<b>a\u{8}b</b>", None), "<b>ab</b>");
+        assert_eq!(strip_non_xml("tab\tok"), "tab\tok");
+    }
+
+    #[test]
+    fn titles_lose_markup_and_extra_whitespace() {
+        assert_eq!(
+            plain_text("  <b>Peskov</b> &amp; Baku:\n\n  allied   ties "),
+            "Peskov & Baku: allied ties"
+        );
+        assert_eq!(plain_text("Алиев &laquo;и&raquo; Путин"), "Алиев «и» Путин");
+    }
+
+    #[test]
+    fn links_resolve_and_only_http_is_kept() {
+        assert_eq!(
+            resolve_link("../news/2", Some(&base())).as_deref(),
+            Some("https://caucasus-analysis.example/en/news/2")
+        );
+        assert_eq!(resolve_link("javascript:alert(1)", Some(&base())), None);
+        assert_eq!(resolve_link("  ", Some(&base())), None);
+        assert_eq!(resolve_link("/x", None), None);
+    }
+}

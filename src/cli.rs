@@ -1,0 +1,139 @@
+//! The command line: clap derive structs whose doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use tributary::export::Format;
+
+/// Tributary: fetches regional news feeds, folds duplicates, and publishes one merged Atom feed.
+///
+/// Exit codes: 0 ok; 1 unexpected failure; 2 finished, but some feeds failed; 3 invalid
+/// configuration; 4 another run holds the lock.
+#[derive(Debug, Parser)]
+#[command(name = "tributary", version, max_term_width = 100)]
+pub struct Cli {
+    /// Service settings file [default: config/tributary.toml when it exists, else built-in defaults]
+    #[arg(long, global = true, env = "TRIBUTARY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The feeds list
+    #[arg(
+        long,
+        global = true,
+        env = "TRIBUTARY_FEEDS",
+        value_name = "FILE",
+        default_value = "feeds.toml"
+    )]
+    pub feeds: PathBuf,
+
+    /// SQLite database file [default: storage.database from the config]
+    #[arg(long, global = true, env = "TRIBUTARY_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    /// More log output (-v: debug, -vv: trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors in the log
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Log line format on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Daemon: fetch feeds on their schedules, serve HTTP, reload feeds.toml when it changes
+    Run(RunArgs),
+    /// One-shot (cron): refresh the feeds that are due, then write the configured file outputs
+    Fetch(FetchArgs),
+    /// Write a merged feed
+    Export(ExportArgs),
+    /// Validate feeds.toml and the config; print every problem; exit 3 if any
+    Check(CheckArgs),
+    /// Fetch (URL) or read (file) one feed through decode/parse/clean and print its entries; stores nothing
+    Preview(PreviewArgs),
+    /// Per-feed health: state, last success, last error, next fetch, entries
+    Status(StatusArgs),
+    /// HTTP server only (no fetching)
+    Serve,
+    /// Serve the bundled fixtures on 127.0.0.1, run the whole pipeline on them, print what to open
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Refresh every enabled feed, due or not
+    #[arg(long)]
+    pub all: bool,
+    /// Refresh only this feed (repeatable); implies it is fetched even when not due
+    #[arg(long = "feed", value_name = "ID")]
+    pub feeds: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Which [[output]] to write [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub output: Option<String>,
+    /// Document format
+    #[arg(long, value_enum, default_value_t = Format::Atom)]
+    pub format: Format,
+    /// Where to write; `-` is standard output
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also fetch each enabled feed once and report whether it parses
+    #[arg(long)]
+    pub online: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// An http(s) URL or a file path
+    pub source: String,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Charset to assume for a file, as an HTTP Content-Type would give it (e.g. "text/xml; charset=koi8-r")
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print a JSON array instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Exit after writing the outputs instead of serving until interrupted
+    #[arg(long)]
+    pub once: bool,
+    /// Folder holding demo-feeds.toml and feeds/ [default: ./fixtures, else the one shipped with the source]
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+    /// Where the demo writes its database and merged feeds
+    #[arg(long, value_name = "DIR", default_value = "tributary-demo")]
+    pub out_dir: PathBuf,
+}

@@ -1,0 +1,124 @@
+//! `tributary run`: the daemon. Fetches feeds as they fall due, serves HTTP, and reloads
+//! `feeds.toml` when it changes (an invalid edit is logged and the running list stays).
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use chrono::Utc;
+
+use super::{load_config, load_feeds, open_store, runtime, shutdown_signal};
+use crate::Exit;
+use crate::cli::Cli;
+use tributary::config::{Config, FeedsFile};
+use tributary::fetch::Fetcher;
+use tributary::lock::RunLock;
+use tributary::refresh::{Refresher, Selection};
+use tributary::server::{self, AppState};
+
+/// How often the daemon looks for due feeds and for an edited `feeds.toml`.
+const TICK: Duration = Duration::from_secs(5);
+/// How long in-flight fetches may run on after a shutdown signal.
+const GRACE: Duration = Duration::from_secs(10);
+
+pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    let config = Arc::new(load_config(cli)?);
+    let feeds = Arc::new(load_feeds(cli, &config)?);
+    let _lock = RunLock::acquire(&RunLock::path_for(&config.storage.database))?;
+    let store = open_store(&config)?;
+    let fetcher = Arc::new(Fetcher::new(&config.fetch).context("building the HTTP client")?);
+    let refresher = Refresher::new(config.clone(), fetcher, store.clone());
+    let state = Arc::new(AppState {
+        config: config.clone(),
+        feeds: RwLock::new(feeds),
+        store,
+    });
+
+    runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.server.listen))?;
+        tracing::info!(listen = %config.server.listen, feeds_file = %cli.feeds.display(), "daemon started");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let server_stop = {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
+        let server = tokio::spawn(server::serve(listener, state.clone(), server_stop));
+        let signal = shutdown_signal();
+        tokio::pin!(signal);
+        let mut mtime = modified(&cli.feeds);
+        loop {
+            reload_if_changed(&cli.feeds, &mut mtime, &config, &state);
+            let feeds = state.feeds.read().unwrap_or_else(|p| p.into_inner()).clone();
+            let cycle = refresher.run_cycle(feeds, Selection::Due, |_| {});
+            tokio::pin!(cycle);
+            let finished = tokio::select! {
+                r = &mut cycle => Some(r),
+                _ = &mut signal => None,
+            };
+            match finished {
+                Some(Ok(c)) => {
+                    let attempted = c.reports.iter().filter(|r| !r.skipped).count();
+                    if attempted > 0 {
+                        tracing::info!(feeds = attempted, failed = c.failed().count(), outputs_written = c.written.len(), "cycle finished");
+                    }
+                }
+                Some(Err(e)) => tracing::error!(error = %e, "cycle failed"),
+                None => {
+                    // Let in-flight feed transactions finish, within bounds.
+                    if tokio::time::timeout(GRACE, cycle).await.is_err() {
+                        tracing::warn!("in-flight fetches abandoned after the grace period");
+                    }
+                    break;
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = &mut signal => break,
+            }
+        }
+        let _ = stop_tx.send(true);
+        match tokio::time::timeout(GRACE, server).await {
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "server stopped with an error"),
+            Err(_) => tracing::warn!("server did not stop within the grace period"),
+            _ => {}
+        }
+        tracing::info!("daemon stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(Exit::Ok)
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Applies an edited `feeds.toml` if it is valid; logs every problem and keeps the running
+/// list if not. New feeds are due at once; removed ones simply stop; history stays by id.
+fn reload_if_changed(
+    path: &Path,
+    mtime: &mut Option<SystemTime>,
+    config: &Config,
+    state: &AppState,
+) {
+    let now = modified(path);
+    if now == *mtime {
+        return;
+    }
+    *mtime = now;
+    match FeedsFile::load(path, config) {
+        Ok(feeds) => {
+            tracing::info!(path = %path.display(), feeds = feeds.feeds.len(), at = %Utc::now(), "feeds reloaded");
+            *state.feeds.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(feeds);
+        }
+        Err(errors) => {
+            for e in &errors.0 {
+                tracing::error!(error = %e, "feeds.toml rejected; keeping the running list");
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The merged feed as JSON Feed 1.1, for readers and scripts that prefer JSON.
+
+use serde_json::{Value, json};
+
+use super::MergedFeed;
+use crate::model::rfc3339;
+
+/// Renders the merged feed.
+pub fn render(feed: &MergedFeed<'_>) -> String {
+    let base = feed.base_url.trim_end_matches('/');
+    let items: Vec<Value> = feed
+        .entries
+        .iter()
+        .map(|e| {
+            let mut item = json!({
+                "id": e.uid,
+                "title": e.title,
+                "content_html": e.content.as_deref().or(e.summary.as_deref()).unwrap_or(""),
+                "date_modified": rfc3339(e.updated),
+                "_tributary": { "feed": e.feed_id, "source_title": e.feed_title, "source_url": e.feed_url },
+            });
+            if let Some(link) = &e.link {
+                item["url"] = json!(link);
+            }
+            if e.content.is_some()
+                && let Some(s) = &e.summary
+            {
+                item["summary"] = json!(crate::clean::plain_text(s));
+            }
+            if let Some(p) = e.published {
+                item["date_published"] = json!(rfc3339(p));
+            }
+            if !e.authors.is_empty() {
+                item["authors"] = e.authors.iter().map(|a| json!({ "name": a })).collect();
+            }
+            if !e.tags.is_empty() {
+                item["tags"] = json!(e.tags);
+            }
+            item
+        })
+        .collect();
+    let doc = json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.output.title,
+        "home_page_url": format!("{base}/"),
+        "feed_url": format!("{base}/feeds/{}.json", feed.output.name),
+        "authors": [{ "name": "Tributary" }],
+        "items": items,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}

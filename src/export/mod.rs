@@ -1,0 +1,171 @@
+//! Publishing the merged feed: choosing the entries of an output and writing them as Atom
+//! ([`atom`]) or JSON Feed ([`jsonfeed`]), to a string or atomically to a file.
+
+pub mod atom;
+pub mod jsonfeed;
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, FeedsFile, OutputConfig};
+use crate::model::StoredEntry;
+use crate::store::{EntryFilter, Store, StoreError};
+
+/// A merged feed ready to render: the output, its entries newest first, and where it lives.
+#[derive(Debug, Clone)]
+pub struct MergedFeed<'a> {
+    pub output: &'a OutputConfig,
+    pub entries: Vec<StoredEntry>,
+    /// Public base URL for self links (`server.base_url`).
+    pub base_url: &'a str,
+    /// Newest change among the entries, else `now`.
+    pub updated: DateTime<Utc>,
+}
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub fn render(self, feed: &MergedFeed<'_>) -> String {
+        match self {
+            Format::Atom => atom::render(feed),
+            Format::Json => jsonfeed::render(feed),
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// Reads the entries of `output` from the store: feeds filtered by the output's tags, each
+/// entry labelled with its feed's display title and tags.
+pub fn merged_feed<'a>(
+    store: &Store,
+    config: &'a Config,
+    feeds: &FeedsFile,
+    output: &'a OutputConfig,
+    now: DateTime<Utc>,
+) -> Result<MergedFeed<'a>, StoreError> {
+    let feed_ids: Option<Vec<String>> = (!output.tags.is_empty()).then(|| {
+        feeds
+            .feeds
+            .iter()
+            .filter(|f| f.tags.iter().any(|t| output.tags.contains(t)))
+            .map(|f| f.id.clone())
+            .collect()
+    });
+    let mut entries = store.entries(&EntryFilter {
+        feed_ids,
+        since: None,
+        limit: output.limit,
+    })?;
+    for e in &mut entries {
+        if let Some(f) = feeds.get(&e.feed_id) {
+            e.feed_title = f.display_title(Some(&e.feed_title)).to_string();
+            e.tags = f.tags.clone();
+        } else if e.feed_title.is_empty() {
+            e.feed_title = e.feed_id.clone();
+        }
+    }
+    let updated = entries.iter().map(|e| e.updated).max().unwrap_or(now);
+    Ok(MergedFeed {
+        output,
+        entries,
+        base_url: &config.server.base_url,
+        updated,
+    })
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename), and
+/// only when the content differs from what is there. Returns whether the file was written.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(true)
+}
+
+/// Rewrites every `[[output]]` that has a `path`, in Atom, only when its content changed.
+/// Returns the files written.
+pub fn write_file_outputs(
+    store: &Store,
+    config: &Config,
+    feeds: &FeedsFile,
+    now: DateTime<Utc>,
+) -> Result<Vec<std::path::PathBuf>, ExportError> {
+    let mut written = Vec::new();
+    for output in config.outputs.iter().filter(|o| o.path.is_some()) {
+        let Some(path) = &output.path else { continue };
+        let merged = merged_feed(store, config, feeds, output, now)?;
+        let format = if path.extension().is_some_and(|e| e == "json") {
+            Format::Json
+        } else {
+            Format::Atom
+        };
+        if write_if_changed(path, format.render(&merged).as_bytes()).map_err(|source| {
+            ExportError::Write {
+                path: path.clone(),
+                source,
+            }
+        })? {
+            written.push(path.clone());
+        }
+    }
+    Ok(written)
+}
+
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Escapes text for XML content and attribute values.
+pub fn xml_escape(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_if_changed_skips_identical_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out/all.atom");
+        assert!(write_if_changed(&p, b"one").unwrap());
+        assert!(!write_if_changed(&p, b"one").unwrap());
+        assert!(write_if_changed(&p, b"two").unwrap());
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+            1,
+            "no temporary files left"
+        );
+    }
+}

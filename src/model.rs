@@ -1,0 +1,176 @@
+//! Plain data passed between the pipeline stages: what a parsed feed holds, what is written to
+//! the store, and what is read back for export. No behaviour lives here beyond small helpers.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The syntax a feed document was written in, as reported by `preview --json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedFormat {
+    Rss2,
+    Rss1,
+    Rss0,
+    Atom,
+    Atom03,
+    Json,
+    Html,
+}
+
+impl FeedFormat {
+    /// The name used in `preview --json` and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedFormat::Rss2 => "rss2",
+            FeedFormat::Rss1 => "rss1",
+            FeedFormat::Rss0 => "rss0",
+            FeedFormat::Atom => "atom",
+            FeedFormat::Atom03 => "atom03",
+            FeedFormat::Json => "json",
+            FeedFormat::Html => "html",
+        }
+    }
+}
+
+/// One feed document after decode, parse and clean: what `preview` prints and what refresh
+/// hands to the store.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParsedFeed {
+    pub format: FeedFormat,
+    pub title: String,
+    pub link: Option<String>,
+    pub entries: Vec<NewEntry>,
+    /// Every recovery made on the way (encoding guesses, repaired markup, dropped items).
+    pub warnings: Vec<String>,
+    /// RSS `<ttl>` in minutes, if the feed gave one.
+    #[serde(skip)]
+    pub ttl_minutes: Option<u32>,
+}
+
+/// An entry as parsed and cleaned, before it is stored.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NewEntry {
+    /// The feed's own id/guid, or a deterministic one derived from link and title.
+    pub id: String,
+    /// True when `id` came from the feed (guid/id element), false when it was derived.
+    #[serde(skip)]
+    pub id_from_feed: bool,
+    pub title: String,
+    pub link: Option<String>,
+    #[serde(serialize_with = "ser_time")]
+    pub published: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_time")]
+    pub updated: Option<DateTime<Utc>>,
+    /// Sanitized HTML.
+    pub summary: Option<String>,
+    /// Sanitized HTML.
+    pub content: Option<String>,
+    pub authors: Vec<String>,
+}
+
+fn ser_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// RFC 3339 in UTC with second precision and a `Z`: the one timestamp form Tributary writes.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Health of a feed as shown by `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedState {
+    New,
+    Ok,
+    Failing,
+    Backoff,
+    Gone,
+    Disabled,
+}
+
+impl FeedState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedState::New => "new",
+            FeedState::Ok => "ok",
+            FeedState::Failing => "failing",
+            FeedState::Backoff => "backoff",
+            FeedState::Gone => "gone",
+            FeedState::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> FeedState {
+        match s {
+            "ok" => FeedState::Ok,
+            "failing" => FeedState::Failing,
+            "backoff" => FeedState::Backoff,
+            "gone" => FeedState::Gone,
+            "disabled" => FeedState::Disabled,
+            _ => FeedState::New,
+        }
+    }
+}
+
+/// A feed's stored row: fetch validators and health.
+#[derive(Debug, Clone, Default)]
+pub struct FeedRecord {
+    pub id: String,
+    pub url: String,
+    pub effective_url: Option<String>,
+    /// The title the feed gives itself.
+    pub title: Option<String>,
+    pub site_link: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_fetch: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub consecutive_errors: u32,
+    pub next_fetch: Option<DateTime<Utc>>,
+    pub state: Option<String>,
+    pub entries: u64,
+    /// Set once a feed has shown non-unique guids: its entries are keyed by link instead.
+    pub keys_by_link: bool,
+}
+
+/// A stored entry joined with its feed, as read for export.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEntry {
+    pub rowid: i64,
+    pub feed_id: String,
+    /// Stable Atom id (`urn:uuid:…`), fixed when the entry is first stored.
+    pub uid: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: DateTime<Utc>,
+    pub first_seen: DateTime<Utc>,
+    /// The feed's display title (configured title, else the feed's own, else its id).
+    pub feed_title: String,
+    pub feed_url: String,
+    pub feed_link: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// What a refresh of one feed did, for logs, progress and exit codes.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshReport {
+    pub feed_id: String,
+    pub not_modified: bool,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub warnings: Vec<String>,
+    /// Set when the refresh failed; the reason as recorded on the feed.
+    pub error: Option<String>,
+    /// Set when the feed was not due and was skipped.
+    pub skipped: bool,
+}

@@ -1,0 +1,395 @@
+//! The pipeline for one feed: fetch → decode → parse → clean → store.
+//!
+//! [`Refresher::refresh_feed`] is the one pipeline; [`Refresher::refresh_many`] runs it over
+//! many feeds with bounded concurrency, and both `tributary fetch` (cron) and `tributary run`
+//! (daemon) call that. One feed's failure is recorded on its row and never stops the others.
+//! Each feed's entries and fetch record are written in one transaction.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use url::Url;
+
+use crate::config::{Config, FeedConfig, FeedsFile};
+use crate::decode;
+use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher};
+use crate::model::{FeedState, ParsedFeed, RefreshReport};
+use crate::parse::{self, ParseContext, ParseError};
+use crate::schedule::NextFetch;
+use crate::store::{FetchRecord, FetchRecordOutcome, Store, StoreError};
+
+/// Why a document could not be turned into entries.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("{0}")]
+    Decode(#[from] decode::DecodeError),
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+}
+
+/// decode → parse → clean, for bytes from anywhere (HTTP, a file): what `preview` shows and
+/// what refresh stores.
+pub fn process_document(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    ctx: &ParseContext,
+    max_len: usize,
+) -> Result<ParsedFeed, DocumentError> {
+    let decoded = decode::decode(bytes, content_type, max_len)?;
+    let mut feed = parse::parse_feed(&decoded.text, ctx)?;
+    let mut warnings = decoded.warnings;
+    warnings.append(&mut feed.warnings);
+    feed.warnings = warnings;
+    Ok(feed)
+}
+
+/// Fetches one URL unconditionally and runs it through decode/parse/clean, storing nothing:
+/// what `preview URL` and `check --online` do.
+pub async fn fetch_document(
+    fetcher: &Fetcher,
+    url: &Url,
+    headers: &std::collections::BTreeMap<String, String>,
+    zone: chrono_tz::Tz,
+    max_len: usize,
+) -> Result<ParsedFeed, String> {
+    let request = FetchRequest {
+        url,
+        etag: None,
+        last_modified: None,
+        headers,
+    };
+    match fetcher.fetch(request).await {
+        Ok(FetchOutcome::Body(meta, body)) => {
+            let ctx = ParseContext {
+                base: Some(meta.final_url.clone()),
+                zone,
+                now: Utc::now(),
+            };
+            process_document(&body, meta.content_type.as_deref(), &ctx, max_len)
+                .map_err(|e| format!("{}: {e}", meta.final_url))
+        }
+        Ok(FetchOutcome::NotModified(_)) => Err(format!("{url}: unexpected 304 Not Modified")),
+        Err(e) => Err(format!("{url}: {e}")),
+    }
+}
+
+/// The shared machinery of a refresh run.
+#[derive(Debug, Clone)]
+pub struct Refresher {
+    config: Arc<Config>,
+    fetcher: Arc<Fetcher>,
+    store: Arc<Mutex<Store>>,
+}
+
+/// Which feeds a run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Only feeds whose next fetch time has come.
+    Due,
+    /// Every enabled feed, due or not.
+    All,
+}
+
+impl Refresher {
+    pub fn new(config: Arc<Config>, fetcher: Arc<Fetcher>, store: Arc<Mutex<Store>>) -> Refresher {
+        Refresher {
+            config,
+            fetcher,
+            store,
+        }
+    }
+
+    /// The store this refresher writes to.
+    pub fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.store
+    }
+
+    /// Runs blocking store work off the async threads.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
+    }
+
+    /// Refreshes `feeds` (due ones, or all) with at most `fetch.concurrency` at once, calling
+    /// `on_done` as each finishes. Disabled feeds are skipped.
+    pub async fn refresh_many(
+        &self,
+        feeds: &[FeedConfig],
+        selection: Selection,
+        on_done: impl Fn(&RefreshReport),
+    ) -> Result<Vec<RefreshReport>, StoreError> {
+        let now = Utc::now();
+        let ids: Vec<(String, String)> = feeds
+            .iter()
+            .map(|f| (f.id.clone(), f.url.to_string()))
+            .collect();
+        let records = self
+            .with_store(move |s| {
+                s.sync_feeds(ids.iter().map(|(a, b)| (a.as_str(), b.as_str())), now)?;
+                s.feeds()
+            })
+            .await?;
+        let due = |f: &FeedConfig| {
+            let rec = records.iter().find(|r| r.id == f.id);
+            if rec.and_then(|r| r.state.as_deref()) == Some("gone") && selection == Selection::Due {
+                return false;
+            }
+            selection == Selection::All || rec.and_then(|r| r.next_fetch).is_none_or(|n| n <= now)
+        };
+        let mut reports = Vec::new();
+        let mut stream = futures_util::stream::iter(feeds.iter().filter(|f| f.enabled))
+            .map(|f| {
+                let is_due = due(f);
+                async move {
+                    if is_due {
+                        self.refresh_feed(f).await
+                    } else {
+                        RefreshReport {
+                            feed_id: f.id.clone(),
+                            skipped: true,
+                            ..Default::default()
+                        }
+                    }
+                }
+            })
+            .buffer_unordered(self.config.fetch.concurrency);
+        while let Some(report) = stream.next().await {
+            on_done(&report);
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    /// Fetches, parses and stores one feed, recording the outcome on its row. Never fails:
+    /// problems land in the report and in the feed's health.
+    pub async fn refresh_feed(&self, feed: &FeedConfig) -> RefreshReport {
+        let mut report = RefreshReport {
+            feed_id: feed.id.clone(),
+            ..Default::default()
+        };
+        let id = feed.id.clone();
+        let record = match self.with_store(move |s| s.feed(&id)).await {
+            Ok(r) => r.unwrap_or_default(),
+            Err(e) => {
+                report.error = Some(e.to_string());
+                tracing::error!(feed = %feed.id, error = %e, "cannot read the feed's row");
+                return report;
+            }
+        };
+        let zone = feed.timezone.unwrap_or(self.config.schedule.timezone);
+        let now = Utc::now();
+        // A changed URL in feeds.toml resets the validators (see Store::sync_feeds).
+        let fetch_url = record
+            .effective_url
+            .as_deref()
+            .filter(|_| record.url == feed.url.as_str())
+            .and_then(|u| Url::parse(u).ok())
+            .unwrap_or_else(|| feed.url.clone());
+        let request = FetchRequest {
+            url: &fetch_url,
+            etag: record.etag.as_deref(),
+            last_modified: record.last_modified.as_deref(),
+            headers: &feed.headers,
+        };
+        let started = std::time::Instant::now();
+        let result = self.fetcher.fetch(request).await;
+        let next = |errors: u32, server_delay: Option<Duration>| {
+            NextFetch {
+                feed,
+                zone,
+                now: Utc::now(),
+                consecutive_errors: errors,
+                server_delay,
+            }
+            .at(&self.config.fetch)
+        };
+        let fail = |error: String, delay: Option<Duration>| {
+            let errors = record.consecutive_errors + 1;
+            let state = if errors >= 3 {
+                FeedState::Backoff
+            } else {
+                FeedState::Failing
+            };
+            FetchRecord {
+                at: now,
+                next_fetch: Some(next(errors, delay)),
+                outcome: FetchRecordOutcome::Failed { error, state },
+            }
+        };
+        let fetch_record = match result {
+            Ok(FetchOutcome::NotModified(meta)) => {
+                report.not_modified = true;
+                FetchRecord {
+                    at: now,
+                    next_fetch: Some(next(0, meta.fresh_for)),
+                    outcome: FetchRecordOutcome::NotModified {
+                        etag: meta.etag,
+                        last_modified: meta.last_modified,
+                    },
+                }
+            }
+            Ok(FetchOutcome::Body(meta, body)) => {
+                let ctx = ParseContext {
+                    base: Some(meta.final_url.clone()),
+                    zone,
+                    now,
+                };
+                let max = usize::try_from(self.config.fetch.max_body).unwrap_or(usize::MAX);
+                let content_type = meta.content_type.clone();
+                let parsed = tokio::task::spawn_blocking(move || {
+                    process_document(&body, content_type.as_deref(), &ctx, max)
+                })
+                .await;
+                match parsed {
+                    Ok(Ok(parsed)) => {
+                        let ttl = parsed
+                            .ttl_minutes
+                            .map(|m| Duration::from_secs(u64::from(m) * 60));
+                        let delay = meta.fresh_for.max(ttl);
+                        report.warnings = parsed.warnings.clone();
+                        let rec = FetchRecord {
+                            at: now,
+                            next_fetch: Some(next(0, delay)),
+                            outcome: FetchRecordOutcome::Fetched {
+                                etag: meta.etag,
+                                last_modified: meta.last_modified,
+                                effective_url: meta.final_url.to_string(),
+                                title: parsed.title.clone(),
+                                site_link: parsed.link.clone(),
+                                format: parsed.format.as_str().to_string(),
+                                warnings: parsed.warnings.clone(),
+                            },
+                        };
+                        let id = feed.id.clone();
+                        let entries = parsed.entries;
+                        match self
+                            .with_store(move |s| s.store_fetch(&id, &rec, &entries))
+                            .await
+                        {
+                            Ok(c) => {
+                                report.inserted = c.inserted;
+                                report.updated = c.updated;
+                                report.unchanged = c.unchanged;
+                                tracing::info!(
+                                    feed = %feed.id, new = c.inserted, updated = c.updated,
+                                    ms = started.elapsed().as_millis() as u64, "fetched"
+                                );
+                                for w in &report.warnings {
+                                    tracing::warn!(feed = %feed.id, warning = %w, "recovered");
+                                }
+                                return report;
+                            }
+                            Err(e) => {
+                                report.error = Some(e.to_string());
+                                tracing::error!(feed = %feed.id, error = %e, "storing entries failed");
+                                return report;
+                            }
+                        }
+                    }
+                    Ok(Err(e)) => fail(format!("{}: {e}", meta.final_url), None),
+                    Err(e) => fail(format!("{}: parser task failed: {e}", meta.final_url), None),
+                }
+            }
+            Err(e) => {
+                let delay = match &e {
+                    FetchError::Status { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                fail(format!("{fetch_url}: {e}"), delay)
+            }
+        };
+        if let FetchRecordOutcome::Failed { error, .. } = &fetch_record.outcome {
+            tracing::warn!(feed = %feed.id, error = %error, "fetch failed");
+            report.error = Some(error.clone());
+        } else {
+            tracing::info!(feed = %feed.id, "not modified");
+        }
+        let id = feed.id.clone();
+        if let Err(e) = self
+            .with_store(move |s| s.record_fetch(&id, &fetch_record))
+            .await
+        {
+            tracing::error!(feed = %feed.id, error = %e, "recording the fetch failed");
+            report.error.get_or_insert(e.to_string());
+        }
+        report
+    }
+}
+
+/// What one scheduled or one-shot cycle did.
+#[derive(Debug, Default)]
+pub struct CycleReport {
+    pub reports: Vec<RefreshReport>,
+    pub pruned: usize,
+    /// File outputs rewritten because their content changed.
+    pub written: Vec<std::path::PathBuf>,
+}
+
+impl CycleReport {
+    /// Feeds that were attempted and failed.
+    pub fn failed(&self) -> impl Iterator<Item = &RefreshReport> {
+        self.reports.iter().filter(|r| r.error.is_some())
+    }
+}
+
+impl Refresher {
+    /// One cycle as cron and the daemon run it: refresh, apply retention, rewrite file outputs.
+    pub async fn run_cycle(
+        &self,
+        feeds: Arc<FeedsFile>,
+        selection: Selection,
+        on_done: impl Fn(&RefreshReport),
+    ) -> Result<CycleReport, CycleError> {
+        let reports = self.refresh_many(&feeds.feeds, selection, on_done).await?;
+        let config = self.config.clone();
+        let store = self.store.clone();
+        let (pruned, written) = tokio::task::spawn_blocking(move || {
+            let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Utc::now();
+            let pruned = apply_retention(&mut s, &config, now)?;
+            let written = crate::export::write_file_outputs(&s, &config, &feeds, now)?;
+            Ok::<_, CycleError>((pruned, written))
+        })
+        .await
+        .map_err(|e| CycleError::Task(e.to_string()))??;
+        Ok(CycleReport {
+            reports,
+            pruned,
+            written,
+        })
+    }
+}
+
+/// A cycle-wide failure (one feed's failure is not one of these).
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+/// Deletes entries older than `storage.retention_days` (0 keeps everything).
+pub fn apply_retention(
+    store: &mut Store,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    if config.storage.retention_days == 0 {
+        return Ok(0);
+    }
+    let cutoff = now - chrono::TimeDelta::days(i64::from(config.storage.retention_days));
+    store.prune(cutoff, now)
+}

@@ -1,0 +1,400 @@
+//! The `entries` and `tombstones` tables: storing a feed's batch and reading entries back.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params, params_from_iter};
+
+use super::feeds::write_fetch_record;
+use super::{FetchRecord, Store, StoreError, fmt_time, parse_opt_time, parse_time};
+use crate::dedup::{self, KeyMode};
+use crate::model::{NewEntry, StoredEntry};
+
+/// How many entries of a batch were new, changed, or already stored as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Which entries to read back.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// Only these feeds (`None`: all).
+    pub feed_ids: Option<Vec<String>>,
+    /// Only entries whose time (published, else first seen) is at or after this.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// Totals for status and metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreCounts {
+    pub feeds: u64,
+    pub entries: u64,
+}
+
+impl Store {
+    /// Stores one fetch's entries and the feed's fetch record in a single transaction: a crash
+    /// leaves either the whole batch or none of it. An entry whose key is known and whose
+    /// content changed is updated in place with a new `updated` time; a tombstoned key is
+    /// skipped. If the batch reuses one guid for different items, the feed switches to keys by
+    /// link for good.
+    pub fn store_fetch(
+        &mut self,
+        feed_id: &str,
+        record: &FetchRecord,
+        entries: &[NewEntry],
+    ) -> Result<BatchCounts, StoreError> {
+        let now = record.at;
+        let tx = self.conn.transaction()?;
+        let mut counts = BatchCounts::default();
+        {
+            let keys_by_link: bool = tx
+                .query_row(
+                    "SELECT keys_by_link FROM feeds WHERE id = ?1",
+                    [feed_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(false);
+            let mode = if keys_by_link || dedup::guids_are_ambiguous(entries) {
+                if !keys_by_link {
+                    tx.execute("UPDATE feeds SET keys_by_link = 1 WHERE id = ?1", [feed_id])?;
+                }
+                KeyMode::Link
+            } else {
+                KeyMode::Guid
+            };
+            let mut find = tx.prepare_cached(
+                "SELECT id, revision FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
+            )?;
+            let mut tomb = tx
+                .prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND entry_key = ?2")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO entries (feed_id, entry_key, uid, guid, link, canonical_url, title, summary, content,
+                    authors, published, updated, first_seen, sort_time, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE entries SET link = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6,
+                    authors = ?7, published = coalesce(?8, published), updated = ?9, revision = ?10,
+                    sort_time = coalesce(?8, published, first_seen)
+                 WHERE id = ?1",
+            )?;
+            let mut seen_in_batch = std::collections::HashSet::new();
+            for e in entries {
+                let key = dedup::entry_key(e, mode);
+                if !seen_in_batch.insert(key.clone()) {
+                    // The same item twice in one document: the first copy wins.
+                    continue;
+                }
+                let revision = dedup::revision_hash(e);
+                let authors = serde_json::to_string(&e.authors).unwrap_or_else(|_| "[]".into());
+                let canonical = e.link.as_deref().map(dedup::canonical_url);
+                let published = e.published.map(fmt_time);
+                let existing: Option<(i64, String)> = find
+                    .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                match existing {
+                    Some((_, old)) if old == revision => counts.unchanged += 1,
+                    Some((rowid, _)) => {
+                        let updated = fmt_time(now);
+                        update.execute(params![
+                            rowid, e.link, canonical, e.title, e.summary, e.content, authors,
+                            published, updated, revision
+                        ])?;
+                        counts.updated += 1;
+                    }
+                    None => {
+                        if tomb.exists(params![feed_id, key])? {
+                            counts.unchanged += 1;
+                            continue;
+                        }
+                        let uid = dedup::entry_uid(feed_id, &key);
+                        let updated = e.updated.or(e.published).unwrap_or(now);
+                        let sort_time = e.published.unwrap_or(now);
+                        let guid = e.id_from_feed.then_some(e.id.as_str());
+                        insert.execute(params![
+                            feed_id,
+                            key,
+                            uid,
+                            guid,
+                            e.link,
+                            canonical,
+                            e.title,
+                            e.summary,
+                            e.content,
+                            authors,
+                            published,
+                            fmt_time(updated),
+                            fmt_time(now),
+                            fmt_time(sort_time),
+                            revision
+                        ])?;
+                        counts.inserted += 1;
+                    }
+                }
+            }
+        }
+        write_fetch_record(&tx, feed_id, record)?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Entries newest first (by published time, else first seen), joined with their feed.
+    pub fn entries(&self, filter: &EntryFilter) -> Result<Vec<StoredEntry>, StoreError> {
+        let mut sql = String::from(
+            "SELECT e.id, e.feed_id, e.uid, e.title, e.link, e.summary, e.content, e.authors, e.published,
+                    e.updated, e.first_seen, coalesce(f.title, ''), coalesce(f.effective_url, f.url), f.site_link
+             FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE 1 = 1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        if let Some(ids) = &filter.feed_ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(" AND e.feed_id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(id.clone());
+            }
+            sql.push(')');
+        }
+        if let Some(since) = filter.since {
+            sql.push_str(" AND e.sort_time >= ?");
+            args.push(fmt_time(since));
+        }
+        sql.push_str(" ORDER BY e.sort_time DESC, e.id DESC LIMIT ?");
+        args.push(filter.limit.to_string());
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, String>(10)?,
+                r.get::<_, String>(11)?,
+                r.get::<_, String>(12)?,
+                r.get::<_, Option<String>>(13)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                rowid,
+                feed_id,
+                uid,
+                title,
+                link,
+                summary,
+                content,
+                authors,
+                published,
+                updated,
+                first_seen,
+                ft,
+                fu,
+                fl,
+            ) = row?;
+            out.push(StoredEntry {
+                rowid,
+                feed_id,
+                uid,
+                title,
+                link,
+                summary,
+                content,
+                authors: serde_json::from_str(&authors)
+                    .map_err(|_| StoreError::Corrupt("entries.authors".into()))?,
+                published: parse_opt_time(published, "entries.published")?,
+                updated: parse_time(&updated, "entries.updated")?,
+                first_seen: parse_time(&first_seen, "entries.first_seen")?,
+                feed_title: ft,
+                feed_url: fu,
+                feed_link: fl,
+                tags: Vec::new(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes entries first stored before `cutoff`, leaving tombstones so they never return.
+    /// Returns how many were removed.
+    pub fn prune(
+        &mut self,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let cutoff = fmt_time(cutoff);
+        tx.execute(
+            "INSERT OR IGNORE INTO tombstones (feed_id, entry_key, pruned_at)
+             SELECT feed_id, entry_key, ?2 FROM entries WHERE first_seen < ?1",
+            params![cutoff, fmt_time(now)],
+        )?;
+        let n = tx.execute("DELETE FROM entries WHERE first_seen < ?1", [cutoff])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Totals across the store.
+    pub fn counts(&self) -> Result<StoreCounts, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM feeds), (SELECT count(*) FROM entries)",
+            [],
+            |r| {
+                Ok(StoreCounts {
+                    feeds: r.get::<_, i64>(0)?.max(0) as u64,
+                    entries: r.get::<_, i64>(1)?.max(0) as u64,
+                })
+            },
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::FetchRecordOutcome as Outcome;
+
+    fn entry(id: &str, title: &str, content: &str) -> NewEntry {
+        NewEntry {
+            id: id.into(),
+            id_from_feed: true,
+            title: title.into(),
+            link: Some(format!("https://a.example/{id}")),
+            published: Some("2026-01-14T06:00:00Z".parse().unwrap()),
+            updated: None,
+            summary: None,
+            content: Some(content.into()),
+            authors: vec!["Staff".into()],
+        }
+    }
+
+    fn record(at: &str) -> FetchRecord {
+        FetchRecord {
+            at: at.parse().unwrap(),
+            next_fetch: None,
+            outcome: Outcome::Fetched {
+                etag: Some("\"v1\"".into()),
+                last_modified: None,
+                effective_url: "https://a.example/rss".into(),
+                title: "A".into(),
+                site_link: None,
+                format: "rss2".into(),
+                warnings: vec![],
+            },
+        }
+    }
+
+    fn store() -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        s.sync_feeds(
+            [("a", "https://a.example/rss")],
+            "2026-01-14T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        s
+    }
+
+    fn all(s: &Store) -> Vec<StoredEntry> {
+        s.entries(&EntryFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn changed_entry_is_updated_in_place() {
+        let mut s = store();
+        let c = s
+            .store_fetch(
+                "a",
+                &record("2026-01-14T07:00:00Z"),
+                &[entry("1", "T", "v1")],
+            )
+            .unwrap();
+        assert_eq!(c.inserted, 1);
+        let uid = all(&s)[0].uid.clone();
+        let c = s
+            .store_fetch(
+                "a",
+                &record("2026-01-14T08:00:00Z"),
+                &[entry("1", "T", "v1")],
+            )
+            .unwrap();
+        assert_eq!(
+            c,
+            BatchCounts {
+                inserted: 0,
+                updated: 0,
+                unchanged: 1
+            }
+        );
+        let c = s
+            .store_fetch(
+                "a",
+                &record("2026-01-14T09:00:00Z"),
+                &[entry("1", "T", "v2")],
+            )
+            .unwrap();
+        assert_eq!(c.updated, 1);
+        let rows = all(&s);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].content.as_deref(), Some("v2"));
+        assert_eq!(rows[0].uid, uid);
+        assert_eq!(
+            crate::model::rfc3339(rows[0].updated),
+            "2026-01-14T09:00:00Z"
+        );
+    }
+
+    #[test]
+    fn pruned_entries_never_come_back() {
+        let mut s = store();
+        s.store_fetch(
+            "a",
+            &record("2026-01-14T07:00:00Z"),
+            &[entry("1", "T", "v1")],
+        )
+        .unwrap();
+        let n = s
+            .prune(
+                "2026-01-15T00:00:00Z".parse().unwrap(),
+                "2026-01-15T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let c = s
+            .store_fetch(
+                "a",
+                &record("2026-01-15T07:00:00Z"),
+                &[entry("1", "T", "v1")],
+            )
+            .unwrap();
+        assert_eq!(c.inserted, 0);
+        assert!(all(&s).is_empty());
+    }
+
+    #[test]
+    fn reused_guids_switch_the_feed_to_link_keys() {
+        let mut s = store();
+        let mut a = entry("same", "First story", "x");
+        a.link = Some("https://a.example/1".into());
+        let mut b = entry("same", "Second story", "y");
+        b.link = Some("https://a.example/2".into());
+        let c = s
+            .store_fetch("a", &record("2026-01-14T07:00:00Z"), &[a, b])
+            .unwrap();
+        assert_eq!(c.inserted, 2);
+        assert!(s.feed("a").unwrap().unwrap().keys_by_link);
+    }
+}

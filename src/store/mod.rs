@@ -1,0 +1,190 @@
+//! The SQLite store: the only module that touches SQL.
+//!
+//! [`Store::open`] sets WAL, foreign keys and a busy timeout and applies the migrations in
+//! `store/migrations/` by `PRAGMA user_version`, each in its own transaction. Feeds and
+//! entries live in their own files; export and status read through the methods here.
+
+mod entries;
+mod feeds;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension};
+
+pub use entries::{EntryFilter, StoreCounts};
+pub use feeds::{FetchRecord, FetchRecordOutcome};
+
+/// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the folder for {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {path} is at schema version {found}, newer than this Tributary knows ({known}); upgrade Tributary"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("database migration {version} failed: {source}")]
+    Migration {
+        version: usize,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database holds an invalid value in {0}")]
+    Corrupt(String),
+}
+
+/// An open database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        Self::setup(conn, &path.display().to_string())
+    }
+
+    /// An in-memory database, for tests and previews.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        Self::setup(conn, ":memory:")
+    }
+
+    fn setup(mut conn: Connection, name: &str) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: name.to_string(),
+            source,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: name.to_string(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let n = i + 1;
+            let tx = conn
+                .transaction()
+                .map_err(|source| StoreError::Migration { version: n, source })?;
+            tx.execute_batch(sql)
+                .map_err(|source| StoreError::Migration { version: n, source })?;
+            tx.pragma_update(None, "user_version", n as i64)
+                .map_err(|source| StoreError::Migration { version: n, source })?;
+            tx.commit()
+                .map_err(|source| StoreError::Migration { version: n, source })?;
+        }
+        Ok(Store { conn })
+    }
+
+    /// The schema version now in force.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// The newest change to any entry (for Last-Modified and the feed's `updated`).
+    pub fn newest_change(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT max(updated) FROM entries", [], |r| r.get(0))
+            .optional()?
+            .flatten();
+        s.map(|s| parse_time(&s, "entries.updated")).transpose()
+    }
+}
+
+/// Timestamps are stored as RFC 3339 UTC text with second precision, which sorts as text.
+pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
+    crate::model::rfc3339(t)
+}
+
+pub(crate) fn parse_time(s: &str, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| StoreError::Corrupt(column.to_string()))
+}
+
+pub(crate) fn parse_opt_time(
+    s: Option<String>,
+    column: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    s.map(|s| parse_time(&s, column)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_record_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/t.db");
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let mode: String = s
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_not_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "user_version", 99).unwrap();
+        }
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

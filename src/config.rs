@@ -1223,6 +1223,27 @@ colour = "red"
     }
 
     #[test]
+    fn shipped_config_and_feeds_load_and_match_the_defaults() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let c = Config::load(Some(&root.join("config/tributary.toml"))).unwrap();
+        let d = Config::defaults(&root.join("config"));
+        assert_eq!(c.storage.database, d.storage.database);
+        assert_eq!(c.fetch.max_body, d.fetch.max_body);
+        assert_eq!(c.fetch.timeout, d.fetch.timeout);
+        assert_eq!(c.fetch.schedule.as_str(), d.fetch.schedule.as_str());
+        assert_eq!(c.digest.formats, d.digest.formats);
+        assert_eq!(c.server.base_url, d.server.base_url);
+        assert_eq!(c.fetch.user_agent, d.fetch.user_agent);
+        assert_eq!(c.outputs[0].name, "all");
+        assert_eq!(c.outputs[0].path, None);
+        let f = FeedsFile::load(&root.join("feeds.toml"), &c).unwrap();
+        assert!(f.feeds.len() >= 10);
+        let demo = std::fs::read_to_string(root.join("fixtures/demo-feeds.toml")).unwrap();
+        let demo = demo.replace("{base}", "http://127.0.0.1:1");
+        assert!(FeedsFile::parse_str(&demo, Path::new("demo-feeds.toml"), &c).unwrap().feeds.len() >= 5);
+    }
+
+    #[test]
     fn garbage_never_panics() {
         for text in [
             "",

@@ -19,6 +19,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::crontab::CronSchedule;
+use crate::schedule::FeedSchedule;
 
 /// The default fetch schedule when neither the feed, `[defaults]` nor `[fetch]` names one.
 pub const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
@@ -102,7 +103,7 @@ pub struct StorageConfig {
 
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
-    pub schedule: CronSchedule,
+    pub schedule: FeedSchedule,
     pub concurrency: usize,
     pub per_host: usize,
     pub timeout: Duration,
@@ -110,8 +111,13 @@ pub struct FetchConfig {
     pub max_body: u64,
     pub user_agent: String,
     pub proxy: Option<String>,
-    pub backoff_max: Duration,
+        pub backoff_max: Duration,
     pub max_server_delay: Duration,
+    /// Minimum pause between two requests to one host (0: none).
+    pub host_delay: Duration,
+    /// Bounds of the interval `schedule = "auto"` picks from a feed's posting frequency.
+    pub auto_min: Duration,
+    pub auto_max: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -165,16 +171,46 @@ pub struct FeedConfig {
     pub id: String,
     pub url: url::Url,
     pub title: Option<String>,
-    pub tags: Vec<String>,
-    pub schedule: CronSchedule,
+        pub tags: Vec<String>,
+    pub schedule: FeedSchedule,
     pub enabled: bool,
     /// Extra request headers (cookies, tokens); values are never logged.
     pub headers: BTreeMap<String, String>,
-    /// Zone for the feed's dates that carry none; else `[schedule] timezone`.
+        /// Zone for the feed's dates that carry none; else `[schedule] timezone`.
     pub timezone: Option<chrono_tz::Tz>,
+    /// HTTP basic credentials; never logged.
+    pub basic_auth: Option<BasicAuth>,
+}
+
+/// HTTP basic credentials for one feed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    pub user: String,
+    pub password: String,
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuth").field("user", &self.user).field("password", &"<hidden>").finish()
+    }
 }
 
 impl FeedConfig {
+    /// A digest of everything that addresses the feed (URL, headers, credentials): when it
+    /// changes, a feed marked gone is tried again.
+    pub fn fingerprint(&self) -> String {
+        let mut parts: Vec<&str> = vec![self.url.as_str()];
+        for (k, v) in &self.headers {
+            parts.push(k);
+            parts.push(v);
+        }
+        if let Some(a) = &self.basic_auth {
+            parts.push(&a.user);
+            parts.push(&a.password);
+        }
+        crate::dedup::uuid_urn(&parts)
+    }
+
     /// The title to show: the configured one, else `fallback` (the feed's own), else the id.
     pub fn display_title<'a>(&'a self, fallback: Option<&'a str>) -> &'a str {
         self.title
@@ -302,7 +338,7 @@ impl FeedsFile {
                 match ctx.table::<RawDefaults>(value, None) {
                     Ok(d) => {
                         if let Some(s) = d.schedule
-                            && let Some(c) = ctx.cron(&s, None, "schedule", &mut errors)
+                            && let Some(c) = ctx.schedule(&s, None, "schedule", &mut errors)
                         {
                             default_schedule = c;
                         }
@@ -363,7 +399,7 @@ impl FeedsFile {
             }
             let url = ctx.http_url(&raw.url, Some(&id), "url", &mut errors);
             let schedule = match &raw.schedule {
-                Some(s) => ctx.cron(s, Some(&id), "schedule", &mut errors),
+                Some(s) => ctx.schedule(s, Some(&id), "schedule", &mut errors),
                 None => Some(default_schedule.clone()),
             };
             let timezone = raw
@@ -384,10 +420,34 @@ impl FeedsFile {
                 }
                 headers.insert(name, value);
             }
-            let title = raw
-                .title
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty());
+            let title = raw.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+            let basic_auth = raw.basic_auth.and_then(|a| {
+                let password = match (a.password, &a.password_env) {
+                    (Some(p), None) => Some(p),
+                    (None, Some(var)) => match std::env::var(var) {
+                        Ok(p) => Some(p),
+                        Err(_) => {
+                            errors.push(ctx.at(
+                                span.clone(),
+                                Some(&id),
+                                Some("basic_auth.password_env"),
+                                format!("environment variable `{var}` is not set"),
+                            ));
+                            None
+                        }
+                    },
+                    _ => {
+                        errors.push(ctx.at(
+                            span.clone(),
+                            Some(&id),
+                            Some("basic_auth"),
+                            "give exactly one of `password` and `password_env`".into(),
+                        ));
+                        None
+                    }
+                };
+                password.map(|password| BasicAuth { user: a.user, password })
+            });
             if errors.len() == before
                 && let (Some(url), Some(schedule)) = (url, schedule)
             {
@@ -398,8 +458,9 @@ impl FeedsFile {
                     tags: raw.tags.unwrap_or_default(),
                     schedule,
                     enabled: raw.enabled.unwrap_or(true),
-                    headers,
+                                        headers,
                     timezone,
+                    basic_auth,
                 });
             }
         }
@@ -455,8 +516,17 @@ struct RawFeed {
     tags: Option<Vec<String>>,
     schedule: Option<Spanned<String>>,
     enabled: Option<bool>,
-    headers: Option<BTreeMap<String, String>>,
+        headers: Option<BTreeMap<String, String>>,
     timezone: Option<Spanned<String>>,
+    basic_auth: Option<RawBasicAuth>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBasicAuth {
+    user: String,
+    password: Option<String>,
+    password_env: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -488,8 +558,11 @@ struct RawFetch {
     max_body: Option<Spanned<String>>,
     user_agent: Option<String>,
     proxy: Option<Spanned<String>>,
-    backoff_max: Option<Spanned<String>>,
+        backoff_max: Option<Spanned<String>>,
     max_server_delay: Option<Spanned<String>>,
+    host_delay: Option<Spanned<String>>,
+    auto_min: Option<Spanned<String>>,
+    auto_max: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -541,12 +614,12 @@ fn build_config(ctx: &Ctx, raw: RawConfig, base: &Path, errors: &mut Vec<ConfigE
             base.join(p)
         }
     };
-    let default_cron = CronSchedule::parse(DEFAULT_SCHEDULE).expect("default schedule is valid");
+    let default_cron = FeedSchedule::parse(DEFAULT_SCHEDULE).expect("default schedule is valid");
     let f = raw.fetch;
     let fetch_schedule = f
         .schedule
         .as_ref()
-        .and_then(|s| ctx.cron(s, None, "fetch.schedule", errors))
+        .and_then(|s| ctx.schedule(s, None, "fetch.schedule", errors))
         .unwrap_or(default_cron);
     let positive = |v: &Option<Spanned<i64>>,
                     key: &str,
@@ -587,12 +660,15 @@ fn build_config(ctx: &Ctx, raw: RawConfig, base: &Path, errors: &mut Vec<ConfigE
         Duration::from_secs(24 * 3600),
         errors,
     );
-    let max_server_delay = dur(
-        &f.max_server_delay,
-        "fetch.max_server_delay",
-        Duration::from_secs(24 * 3600),
-        errors,
-    );
+    let max_server_delay = dur(&f.max_server_delay, "fetch.max_server_delay", Duration::from_secs(24 * 3600), errors);
+    let host_delay = dur(&f.host_delay, "fetch.host_delay", Duration::ZERO, errors);
+    let auto_min = dur(&f.auto_min, "fetch.auto_min", Duration::from_secs(5 * 60), errors);
+    let auto_max = dur(&f.auto_max, "fetch.auto_max", Duration::from_secs(24 * 3600), errors);
+    if auto_min > auto_max
+        && let Some(s) = &f.auto_min
+    {
+        errors.push(ctx.at(s.span(), None, Some("fetch.auto_min"), "must not exceed fetch.auto_max".into()));
+    }
     let max_body = match &f.max_body {
         None => 15 * 1024 * 1024,
         Some(s) => match parse_size::parse_size(s.get_ref()) {
@@ -806,8 +882,11 @@ fn build_config(ctx: &Ctx, raw: RawConfig, base: &Path, errors: &mut Vec<ConfigE
             max_body,
             user_agent,
             proxy,
-            backoff_max,
+                        backoff_max,
             max_server_delay,
+            host_delay,
+            auto_min,
+            auto_max,
         },
         schedule: ScheduleConfig { timezone },
         dedup: DedupConfig {
@@ -950,7 +1029,22 @@ impl<'a> Ctx<'a> {
                     s.span(),
                     feed,
                     Some(key),
-                    format!("invalid cron expression `{}`: {e}", s.get_ref()),
+                    format!("invalid schedule `{}`: {e}", s.get_ref()),
+                ));
+                None
+            }
+        }
+    }
+
+        fn schedule(&self, s: &Spanned<String>, feed: Option<&str>, key: &str, errors: &mut Vec<ConfigError>) -> Option<FeedSchedule> {
+        match FeedSchedule::parse(s.get_ref()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(self.at(
+                    s.span(),
+                    feed,
+                    Some(key),
+                    format!("invalid schedule `{}`: {e} (write a 5-field crontab line, @hourly/@daily, or \"auto\")", s.get_ref()),
                 ));
                 None
             }
@@ -1143,7 +1237,7 @@ colour = "red"
         );
         assert!(
             msgs[3]
-                .contains(":13:12: feed `dup`: `schedule`: invalid cron expression `61 * * * *`"),
+                .contains(":13:12: feed `dup`: `schedule`: invalid schedule `61 * * * *`"),
             "{msgs:#?}"
         );
         assert!(

@@ -1,12 +1,20 @@
 //! Fetching feed documents over HTTP like a good citizen.
 //!
 //! One reqwest client for the whole process: a User-Agent naming Tributary, connect and
-//! total timeouts, gzip/brotli/deflate, at most 5 redirects, an optional proxy (standard
-//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` variables are honoured too). Conditional GET sends the
-//! feed's stored ETag and Last-Modified; a 304 comes back as [`FetchOutcome::NotModified`].
-//! Bodies are read as a stream and cut at the configured cap, which also applies after
-//! decompression, so a huge or gzip-bombed answer never sits in memory. Requests to one host
-//! are limited by a per-host semaphore.
+//! total timeouts, gzip/brotli/deflate, an optional proxy (standard `HTTPS_PROXY`/`HTTP_PROXY`/
+//! `NO_PROXY` variables are honoured too). Conditional GET sends the feed's stored ETag and
+//! Last-Modified; a 304 comes back as [`FetchOutcome::NotModified`]. Bodies are read as a
+//! stream and cut at the configured cap, which also applies after decompression, so a huge or
+//! gzip-bombed answer never sits in memory.
+//!
+//! Redirects are followed here, not inside reqwest, so that permanent ones (301/308) can be
+//! reported to the caller (who moves the feed after three in a row) while temporary ones
+//! (302/303/307) are followed and forgotten; loops and more than five hops are errors, and a
+//! feed's own headers and credentials never follow it to another host.
+//!
+//! Politeness: at most `per_host` requests at once to one host, an optional minimum delay
+//! between requests to one host, and a host that answered 429 is left alone until its
+//! `Retry-After` has passed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -31,6 +39,8 @@ pub struct ResponseMeta {
     pub content_type: Option<String>,
     /// How long the server says the answer stays fresh (`Cache-Control: max-age`, else `Expires`).
     pub fresh_for: Option<Duration>,
+    /// Where the leading permanent redirects (301/308) of this request pointed, if any.
+    pub permanent_target: Option<Url>,
 }
 
 /// A completed request.
@@ -57,8 +67,10 @@ pub enum FetchError {
     },
     #[error("response larger than the {limit}-byte limit (fetch.max_body)")]
     BodyTooLarge { limit: u64 },
-    #[error("too many redirects or a redirect loop: {0}")]
+    #[error("{0}")]
     Redirects(String),
+    #[error("host {host} asked to be left alone until {until} (429 Too Many Requests)")]
+    HostDeferred { host: String, until: DateTime<Utc> },
     #[error("request failed: {0}")]
     Request(String),
     #[error("invalid request header: {0}")]
@@ -73,6 +85,19 @@ pub struct FetchRequest<'a> {
     pub last_modified: Option<&'a str>,
     /// Per-feed headers (cookies, tokens): sent, never logged.
     pub headers: &'a BTreeMap<String, String>,
+    /// Per-feed HTTP basic credentials (user, password): sent, never logged.
+    pub basic_auth: Option<(&'a str, &'a str)>,
+}
+
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// One host's share of politeness: concurrent slots, last request time, 429 deferral.
+#[derive(Debug)]
+struct HostState {
+    slots: Arc<Semaphore>,
+    last_request: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+    deferred_until: Mutex<Option<DateTime<Utc>>>,
 }
 
 /// The HTTP client with its limits.
@@ -82,7 +107,8 @@ pub struct Fetcher {
     max_body: u64,
     timeout: Duration,
     per_host: usize,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    host_delay: Duration,
+    hosts: Mutex<HashMap<String, Arc<HostState>>>,
 }
 
 impl Fetcher {
@@ -92,7 +118,7 @@ impl Fetcher {
             .user_agent(cfg.user_agent.clone())
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(cfg.per_host)
             .pool_idle_timeout(Duration::from_secs(30));
         if let Some(proxy) = &cfg.proxy {
@@ -108,26 +134,112 @@ impl Fetcher {
             max_body: cfg.max_body,
             timeout: cfg.timeout,
             per_host: cfg.per_host.max(1),
+            host_delay: cfg.host_delay,
             hosts: Mutex::new(HashMap::new()),
         })
     }
 
-    fn host_slot(&self, url: &Url) -> Arc<Semaphore> {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    fn host(&self, url: &Url) -> Arc<HostState> {
+        let host = host_key(url);
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
             .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+            .or_insert_with(|| {
+                Arc::new(HostState {
+                    slots: Arc::new(Semaphore::new(self.per_host)),
+                    last_request: tokio::sync::Mutex::new(None),
+                    deferred_until: Mutex::new(None),
+                })
+            })
             .clone()
     }
 
-    /// Performs one conditional GET, holding one of the host's slots throughout.
+    /// Leaves `url`'s host alone until `until` (after a 429), for every feed on it.
+    pub fn defer_host(&self, url: &Url, until: DateTime<Utc>) {
+        let host = self.host(url);
+        let mut d = host.deferred_until.lock().unwrap_or_else(|p| p.into_inner());
+        *d = Some(d.map_or(until, |old| old.max(until)));
+    }
+
+    /// Performs one conditional GET, following redirects itself.
     pub async fn fetch(&self, req: FetchRequest<'_>) -> Result<FetchOutcome, FetchError> {
-        let slot = self.host_slot(req.url);
-        let _permit = slot
-            .acquire_owned()
-            .await
-            .map_err(|e| FetchError::Request(e.to_string()))?;
+        let mut url = req.url.clone();
+        let mut visited = vec![url.clone()];
+        let mut permanent_target: Option<Url> = None;
+        let mut leading_permanent = true;
+        loop {
+            let same_host = host_key(&url) == host_key(req.url);
+            let resp = self.send_once(&url, &req, same_host).await?;
+            let status = resp.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let next = resp
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|loc| url.join(loc.trim()).ok())
+                    .ok_or_else(|| FetchError::Redirects(format!("HTTP {} without a usable Location", status.as_u16())))?;
+                if !matches!(next.scheme(), "http" | "https") {
+                    return Err(FetchError::Redirects(format!("redirect to a non-http URL {next}")));
+                }
+                if visited.contains(&next) {
+                    visited.push(next);
+                    let chain: Vec<String> = visited.iter().map(Url::to_string).collect();
+                    return Err(FetchError::Redirects(format!("redirect loop: {}", chain.join(" → "))));
+                }
+                if visited.len() > MAX_REDIRECTS {
+                    return Err(FetchError::Redirects(format!("more than {MAX_REDIRECTS} redirects (last: {next})")));
+                }
+                let permanent = matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                if leading_permanent && permanent {
+                    permanent_target = Some(next.clone());
+                } else {
+                    leading_permanent = false;
+                }
+                visited.push(next.clone());
+                url = next;
+                continue;
+            }
+            let mut meta = response_meta(&resp);
+            meta.permanent_target = permanent_target;
+            if status == StatusCode::NOT_MODIFIED {
+                return Ok(FetchOutcome::NotModified(meta));
+            }
+            if !status.is_success() {
+                let retry_after = resp
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, Utc::now()));
+                return Err(FetchError::Status {
+                    code: status.as_u16(),
+                    reason: status.canonical_reason().unwrap_or("").to_string(),
+                    retry_after,
+                });
+            }
+            if resp.content_length().is_some_and(|n| n > self.max_body) {
+                return Err(FetchError::BodyTooLarge { limit: self.max_body });
+            }
+            let body = self.read_capped(resp).await?;
+            return Ok(FetchOutcome::Body(meta, body));
+        }
+    }
+
+    /// One request to `url`, inside its host's politeness limits. The feed's own headers and
+    /// credentials are sent only to the feed's own host.
+    async fn send_once(&self, url: &Url, req: &FetchRequest<'_>, same_host: bool) -> Result<reqwest::Response, FetchError> {
+        let host = self.host(url);
+        let deferred = *host.deferred_until.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = deferred.filter(|u| *u > Utc::now()) {
+            return Err(FetchError::HostDeferred { host: host_key(url), until });
+        }
+        let _permit = host.slots.clone().acquire_owned().await.map_err(|e| FetchError::Request(e.to_string()))?;
+        if !self.host_delay.is_zero() {
+            let mut last = host.last_request.lock().await;
+            if let Some(at) = *last {
+                tokio::time::sleep_until(at + self.host_delay).await;
+            }
+            *last = Some(tokio::time::Instant::now());
+        }
 
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -136,55 +248,25 @@ impl Fetcher {
                 "application/atom+xml, application/rss+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.3",
             ),
         );
-        for (name, value) in req.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| FetchError::Header(name.clone()))?;
-            let mut value =
-                HeaderValue::from_str(value).map_err(|_| FetchError::Header(name.to_string()))?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
+        if same_host {
+            for (name, value) in req.headers {
+                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| FetchError::Header(name.clone()))?;
+                let mut value = HeaderValue::from_str(value).map_err(|_| FetchError::Header(name.to_string()))?;
+                value.set_sensitive(true);
+                headers.insert(name, value);
+            }
         }
         if let Some(etag) = req.etag.and_then(|v| HeaderValue::from_str(v).ok()) {
             headers.insert(header::IF_NONE_MATCH, etag);
         }
-        if let Some(lm) = req
-            .last_modified
-            .and_then(|v| HeaderValue::from_str(v).ok())
-        {
+        if let Some(lm) = req.last_modified.and_then(|v| HeaderValue::from_str(v).ok()) {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
-
-        let resp = self
-            .client
-            .get(req.url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| self.classify(e))?;
-        let status = resp.status();
-        let meta = response_meta(&resp);
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified(meta));
+        let mut builder = self.client.get(url.clone()).headers(headers);
+        if same_host && let Some((user, password)) = req.basic_auth {
+            builder = builder.basic_auth(user, Some(password));
         }
-        if !status.is_success() {
-            let retry_after = resp
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, Utc::now()));
-            return Err(FetchError::Status {
-                code: status.as_u16(),
-                reason: status.canonical_reason().unwrap_or("").to_string(),
-                retry_after,
-            });
-        }
-        if resp.content_length().is_some_and(|n| n > self.max_body) {
-            return Err(FetchError::BodyTooLarge {
-                limit: self.max_body,
-            });
-        }
-        let body = self.read_capped(resp).await?;
-        Ok(FetchOutcome::Body(meta, body))
+        builder.send().await.map_err(|e| self.classify(e))
     }
 
     async fn read_capped(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
@@ -241,6 +323,16 @@ fn response_meta(resp: &reqwest::Response) -> ResponseMeta {
         last_modified: text(header::LAST_MODIFIED),
         content_type: text(header::CONTENT_TYPE),
         fresh_for,
+        permanent_target: None,
+    }
+}
+
+/// The politeness key of a URL: its host, lower-cased, with the port when not the default.
+pub fn host_key(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
     }
 }
 

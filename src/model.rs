@@ -134,8 +134,11 @@ pub struct FeedRecord {
     pub next_fetch: Option<DateTime<Utc>>,
     pub state: Option<String>,
     pub entries: u64,
-    /// Set once a feed has shown non-unique guids: its entries are keyed by link instead.
+        /// Set once a feed has shown non-unique guids: its entries are keyed by link instead.
     pub keys_by_link: bool,
+    /// A permanent redirect seen on recent fetches, and how many fetches in a row saw it.
+    pub redirect_target: Option<String>,
+    pub redirect_count: u32,
 }
 
 /// A stored entry joined with its feed, as read for export.

@@ -1,10 +1,17 @@
 //! The pipeline for one feed: fetch → decode → parse → clean → store.
 //!
-//! [`Refresher::refresh_feed`] is the one pipeline; [`Refresher::refresh_many`] runs it over
-//! many feeds with bounded concurrency, and both `tributary fetch` (cron) and `tributary run`
-//! (daemon) call that. One feed's failure is recorded on its row and never stops the others.
-//! Each feed's entries and fetch record are written in one transaction.
+//! [`Refresher::refresh_feed`] is the one pipeline; [`Refresher::run_cycle`] runs it over many
+//! feeds with bounded concurrency, then applies retention and rewrites the file outputs. Both
+//! `tributary fetch` (cron) and `tributary run` (daemon) call that. One feed's failure is
+//! recorded on its row and never stops the others. Each feed's entries and fetch record are
+//! written in one transaction.
+//!
+//! HTTP outcomes are decided here: 410 marks a feed gone (not fetched again until its entry in
+//! `feeds.toml` changes); 429 and 503 honour `Retry-After`, and a 429 holds back every feed on
+//! the same host; other failures back off (see [`crate::schedule`]); permanent redirects move
+//! the feed's effective URL after three fetches in a row.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,11 +21,11 @@ use url::Url;
 
 use crate::config::{Config, FeedConfig, FeedsFile};
 use crate::decode;
-use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher};
-use crate::model::{FeedState, ParsedFeed, RefreshReport};
+use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta, host_key};
+use crate::model::{FeedRecord, FeedState, ParsedFeed, RefreshReport};
 use crate::parse::{self, ParseContext, ParseError};
-use crate::schedule::NextFetch;
-use crate::store::{FetchRecord, FetchRecordOutcome, Store, StoreError};
+use crate::schedule::{FeedSchedule, NextFetch, auto_interval};
+use crate::store::{FeedIdentity, FetchRecord, FetchRecordOutcome, Store, StoreError};
 
 /// Why a document could not be turned into entries.
 #[derive(Debug, thiserror::Error)]
@@ -49,29 +56,45 @@ pub fn process_document(
 /// what `preview URL` and `check --online` do.
 pub async fn fetch_document(
     fetcher: &Fetcher,
-    url: &Url,
-    headers: &std::collections::BTreeMap<String, String>,
+    feed: &FeedConfig,
     zone: chrono_tz::Tz,
     max_len: usize,
 ) -> Result<ParsedFeed, String> {
-    let request = FetchRequest {
-        url,
-        etag: None,
-        last_modified: None,
-        headers,
-    };
+    let request = request_for(feed, &feed.url, None);
+    let url = &feed.url;
     match fetcher.fetch(request).await {
         Ok(FetchOutcome::Body(meta, body)) => {
-            let ctx = ParseContext {
-                base: Some(meta.final_url.clone()),
-                zone,
-                now: Utc::now(),
-            };
+            let ctx = ParseContext { base: Some(meta.final_url.clone()), zone, now: Utc::now() };
             process_document(&body, meta.content_type.as_deref(), &ctx, max_len)
                 .map_err(|e| format!("{}: {e}", meta.final_url))
         }
         Ok(FetchOutcome::NotModified(_)) => Err(format!("{url}: unexpected 304 Not Modified")),
         Err(e) => Err(format!("{url}: {e}")),
+    }
+}
+
+fn request_for<'a>(feed: &'a FeedConfig, url: &'a Url, record: Option<&'a FeedRecord>) -> FetchRequest<'a> {
+    FetchRequest {
+        url,
+        etag: record.and_then(|r| r.etag.as_deref()),
+        last_modified: record.and_then(|r| r.last_modified.as_deref()),
+        headers: &feed.headers,
+        basic_auth: feed.basic_auth.as_ref().map(|a| (a.user.as_str(), a.password.as_str())),
+    }
+}
+
+/// A feed config for a bare URL (preview): defaults everywhere.
+pub fn adhoc_feed(url: Url, config: &Config) -> FeedConfig {
+    FeedConfig {
+        id: "preview".into(),
+        url,
+        title: None,
+        tags: Vec::new(),
+        schedule: config.fetch.schedule.clone(),
+        enabled: true,
+        headers: BTreeMap::new(),
+        timezone: None,
+        basic_auth: None,
     }
 }
 
@@ -88,17 +111,15 @@ pub struct Refresher {
 pub enum Selection {
     /// Only feeds whose next fetch time has come.
     Due,
-    /// Every enabled feed, due or not.
+    /// Every enabled feed, due or not, except feeds marked gone.
     All,
+    /// Exactly the feeds given, even gone ones (an admin asked for them by id).
+    Explicit,
 }
 
 impl Refresher {
     pub fn new(config: Arc<Config>, fetcher: Arc<Fetcher>, store: Arc<Mutex<Store>>) -> Refresher {
-        Refresher {
-            config,
-            fetcher,
-            store,
-        }
+        Refresher { config, fetcher, store }
     }
 
     /// The store this refresher writes to.
@@ -120,7 +141,7 @@ impl Refresher {
         .unwrap_or_else(|e| Err(StoreError::Corrupt(format!("store task failed: {e}"))))
     }
 
-    /// Refreshes `feeds` (due ones, or all) with at most `fetch.concurrency` at once, calling
+    /// Refreshes `feeds` per `selection` with at most `fetch.concurrency` at once, calling
     /// `on_done` as each finishes. Disabled feeds are skipped.
     pub async fn refresh_many(
         &self,
@@ -129,36 +150,38 @@ impl Refresher {
         on_done: impl Fn(&RefreshReport),
     ) -> Result<Vec<RefreshReport>, StoreError> {
         let now = Utc::now();
-        let ids: Vec<(String, String)> = feeds
-            .iter()
-            .map(|f| (f.id.clone(), f.url.to_string()))
-            .collect();
+        let ids: Vec<(String, String, String)> =
+            feeds.iter().map(|f| (f.id.clone(), f.url.to_string(), f.fingerprint())).collect();
         let records = self
             .with_store(move |s| {
-                s.sync_feeds(ids.iter().map(|(a, b)| (a.as_str(), b.as_str())), now)?;
+                s.sync_feeds(
+                    ids.iter().map(|(id, url, fp)| FeedIdentity { id, url, fingerprint: fp }),
+                    now,
+                )?;
                 s.feeds()
             })
             .await?;
+        let records: std::collections::HashMap<String, FeedRecord> =
+            records.into_iter().map(|r| (r.id.clone(), r)).collect();
         let due = |f: &FeedConfig| {
-            let rec = records.iter().find(|r| r.id == f.id);
-            if rec.and_then(|r| r.state.as_deref()) == Some("gone") && selection == Selection::Due {
-                return false;
+            let rec = records.get(&f.id);
+            let gone = rec.and_then(|r| r.state.as_deref()) == Some("gone");
+            match selection {
+                Selection::Explicit => true,
+                Selection::All => !gone,
+                Selection::Due => !gone && rec.and_then(|r| r.next_fetch).is_none_or(|n| n <= now),
             }
-            selection == Selection::All || rec.and_then(|r| r.next_fetch).is_none_or(|n| n <= now)
         };
         let mut reports = Vec::new();
         let mut stream = futures_util::stream::iter(feeds.iter().filter(|f| f.enabled))
             .map(|f| {
                 let is_due = due(f);
+                let all = feeds;
                 async move {
                     if is_due {
-                        self.refresh_feed(f).await
+                        self.refresh_feed(f, all).await
                     } else {
-                        RefreshReport {
-                            feed_id: f.id.clone(),
-                            skipped: true,
-                            ..Default::default()
-                        }
+                        RefreshReport { feed_id: f.id.clone(), skipped: true, ..Default::default() }
                     }
                 }
             })
@@ -171,99 +194,87 @@ impl Refresher {
     }
 
     /// Fetches, parses and stores one feed, recording the outcome on its row. Never fails:
-    /// problems land in the report and in the feed's health.
-    pub async fn refresh_feed(&self, feed: &FeedConfig) -> RefreshReport {
-        let mut report = RefreshReport {
-            feed_id: feed.id.clone(),
-            ..Default::default()
-        };
+    /// problems land in the report and in the feed's health. `all` is the configured list,
+    /// for holding back a whole host after a 429.
+    pub async fn refresh_feed(&self, feed: &FeedConfig, all: &[FeedConfig]) -> RefreshReport {
+        let mut report = RefreshReport { feed_id: feed.id.clone(), ..Default::default() };
         let id = feed.id.clone();
-        let record = match self.with_store(move |s| s.feed(&id)).await {
-            Ok(r) => r.unwrap_or_default(),
+        let wants_history = matches!(feed.schedule, FeedSchedule::Auto);
+        let loaded = self
+            .with_store(move |s| {
+                let rec = s.feed(&id)?;
+                let recent = if wants_history { s.recent_times(&id, 20)? } else { Vec::new() };
+                Ok((rec, recent))
+            })
+            .await;
+        let (record, recent) = match loaded {
+            Ok((r, recent)) => (r.unwrap_or_default(), recent),
             Err(e) => {
                 report.error = Some(e.to_string());
                 tracing::error!(feed = %feed.id, error = %e, "cannot read the feed's row");
                 return report;
             }
         };
+        let auto = wants_history.then(|| auto_interval(&recent, self.config.fetch.auto_min, self.config.fetch.auto_max));
         let zone = feed.timezone.unwrap_or(self.config.schedule.timezone);
         let now = Utc::now();
-        // A changed URL in feeds.toml resets the validators (see Store::sync_feeds).
         let fetch_url = record
             .effective_url
             .as_deref()
-            .filter(|_| record.url == feed.url.as_str())
             .and_then(|u| Url::parse(u).ok())
             .unwrap_or_else(|| feed.url.clone());
-        let request = FetchRequest {
-            url: &fetch_url,
-            etag: record.etag.as_deref(),
-            last_modified: record.last_modified.as_deref(),
-            headers: &feed.headers,
-        };
         let started = std::time::Instant::now();
-        let result = self.fetcher.fetch(request).await;
-        let next = |errors: u32, server_delay: Option<Duration>| {
-            NextFetch {
-                feed,
-                zone,
-                now: Utc::now(),
-                consecutive_errors: errors,
-                server_delay,
-            }
-            .at(&self.config.fetch)
-        };
-        let fail = |error: String, delay: Option<Duration>| {
+        let result = self.fetcher.fetch(request_for(feed, &fetch_url, Some(&record))).await;
+        let next = |errors: u32, server_delay: Option<Duration>| NextFetch {
+            feed,
+            zone,
+            now: Utc::now(),
+            consecutive_errors: errors,
+            server_delay,
+            auto_interval: auto,
+        }
+        .at(&self.config.fetch);
+        let failed = |error: String, delay: Option<Duration>, redirect: Option<Option<String>>| {
             let errors = record.consecutive_errors + 1;
-            let state = if errors >= 3 {
-                FeedState::Backoff
-            } else {
-                FeedState::Failing
-            };
+            let state = if errors >= 3 { FeedState::Backoff } else { FeedState::Failing };
             FetchRecord {
                 at: now,
                 next_fetch: Some(next(errors, delay)),
+                permanent_redirect: redirect,
                 outcome: FetchRecordOutcome::Failed { error, state },
             }
         };
+        let redirect_of = |meta: &ResponseMeta| Some(meta.permanent_target.as_ref().map(Url::to_string));
+
         let fetch_record = match result {
             Ok(FetchOutcome::NotModified(meta)) => {
                 report.not_modified = true;
                 FetchRecord {
                     at: now,
                     next_fetch: Some(next(0, meta.fresh_for)),
-                    outcome: FetchRecordOutcome::NotModified {
-                        etag: meta.etag,
-                        last_modified: meta.last_modified,
-                    },
+                    permanent_redirect: redirect_of(&meta),
+                    outcome: FetchRecordOutcome::NotModified { etag: meta.etag, last_modified: meta.last_modified },
                 }
             }
             Ok(FetchOutcome::Body(meta, body)) => {
-                let ctx = ParseContext {
-                    base: Some(meta.final_url.clone()),
-                    zone,
-                    now,
-                };
+                let ctx = ParseContext { base: Some(meta.final_url.clone()), zone, now };
                 let max = usize::try_from(self.config.fetch.max_body).unwrap_or(usize::MAX);
                 let content_type = meta.content_type.clone();
-                let parsed = tokio::task::spawn_blocking(move || {
-                    process_document(&body, content_type.as_deref(), &ctx, max)
-                })
-                .await;
+                let parsed =
+                    tokio::task::spawn_blocking(move || process_document(&body, content_type.as_deref(), &ctx, max))
+                        .await;
                 match parsed {
                     Ok(Ok(parsed)) => {
-                        let ttl = parsed
-                            .ttl_minutes
-                            .map(|m| Duration::from_secs(u64::from(m) * 60));
+                        let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
                         let delay = meta.fresh_for.max(ttl);
                         report.warnings = parsed.warnings.clone();
                         let rec = FetchRecord {
                             at: now,
                             next_fetch: Some(next(0, delay)),
+                            permanent_redirect: redirect_of(&meta),
                             outcome: FetchRecordOutcome::Fetched {
                                 etag: meta.etag,
                                 last_modified: meta.last_modified,
-                                effective_url: meta.final_url.to_string(),
                                 title: parsed.title.clone(),
                                 site_link: parsed.link.clone(),
                                 format: parsed.format.as_str().to_string(),
@@ -272,10 +283,7 @@ impl Refresher {
                         };
                         let id = feed.id.clone();
                         let entries = parsed.entries;
-                        match self
-                            .with_store(move |s| s.store_fetch(&id, &rec, &entries))
-                            .await
-                        {
+                        return match self.with_store(move |s| s.store_fetch(&id, &rec, &entries)).await {
                             Ok(c) => {
                                 report.inserted = c.inserted;
                                 report.updated = c.updated;
@@ -287,25 +295,60 @@ impl Refresher {
                                 for w in &report.warnings {
                                     tracing::warn!(feed = %feed.id, warning = %w, "recovered");
                                 }
-                                return report;
+                                report
                             }
                             Err(e) => {
                                 report.error = Some(e.to_string());
                                 tracing::error!(feed = %feed.id, error = %e, "storing entries failed");
-                                return report;
+                                report
                             }
-                        }
+                        };
                     }
-                    Ok(Err(e)) => fail(format!("{}: {e}", meta.final_url), None),
-                    Err(e) => fail(format!("{}: parser task failed: {e}", meta.final_url), None),
+                    Ok(Err(e)) => failed(format!("{}: {e}", meta.final_url), None, redirect_of(&meta)),
+                    Err(e) => failed(format!("{}: parser task failed: {e}", meta.final_url), None, None),
                 }
             }
-            Err(e) => {
+            Err(FetchError::Status { code: 410, .. }) => FetchRecord {
+                at: now,
+                next_fetch: None,
+                permanent_redirect: None,
+                outcome: FetchRecordOutcome::Failed {
+                    error: format!("{fetch_url}: HTTP 410 Gone: the publisher removed this feed; it is not fetched again until its entry in feeds.toml changes"),
+                    state: FeedState::Gone,
+                },
+            },
+            Err(e @ FetchError::Status { code: 429, .. }) => {
+                let delay = retry_after(&e).unwrap_or_else(|| self.config.fetch.auto_min.max(Duration::from_secs(60)));
+                let until = now + chrono::TimeDelta::from_std(delay.min(self.config.fetch.max_server_delay)).unwrap_or_default();
+                self.hold_back_host(&fetch_url, until, feed, all).await;
+                failed(format!("{fetch_url}: {e}; host held back until {}", crate::model::rfc3339(until)), Some(delay), None)
+            }
+            Err(e @ FetchError::HostDeferred { .. }) => {
                 let delay = match &e {
-                    FetchError::Status { retry_after, .. } => *retry_after,
+                    FetchError::HostDeferred { until, .. } => (*until - now).to_std().ok(),
                     _ => None,
                 };
-                fail(format!("{fetch_url}: {e}"), delay)
+                // Not the feed's fault: keep its error count, just wait for the host.
+                report.skipped = true;
+                tracing::info!(feed = %feed.id, reason = %e, "skipped");
+                let rec = FetchRecord {
+                    at: now,
+                    next_fetch: Some(next(record.consecutive_errors, delay)),
+                    permanent_redirect: None,
+                    outcome: FetchRecordOutcome::Failed {
+                        error: format!("{fetch_url}: {e}"),
+                        state: FeedState::Backoff,
+                    },
+                };
+                let id = feed.id.clone();
+                if let Err(err) = self.with_store(move |s| s.defer_feeds(&[id], rec.next_fetch.unwrap_or(rec.at))).await {
+                    report.error = Some(err.to_string());
+                }
+                return report;
+            }
+            Err(e) => {
+                let delay = retry_after(&e);
+                failed(format!("{fetch_url}: {e}"), delay, None)
             }
         };
         if let FetchRecordOutcome::Failed { error, .. } = &fetch_record.outcome {
@@ -315,14 +358,37 @@ impl Refresher {
             tracing::info!(feed = %feed.id, "not modified");
         }
         let id = feed.id.clone();
-        if let Err(e) = self
-            .with_store(move |s| s.record_fetch(&id, &fetch_record))
-            .await
-        {
+        if let Err(e) = self.with_store(move |s| s.record_fetch(&id, &fetch_record)).await {
             tracing::error!(feed = %feed.id, error = %e, "recording the fetch failed");
             report.error.get_or_insert(e.to_string());
         }
         report
+    }
+
+    /// After a 429: no request to the host before `until`, in this run (the fetcher) and in
+    /// later runs (every feed on the host gets its next fetch pushed back).
+    async fn hold_back_host(&self, url: &Url, until: DateTime<Utc>, feed: &FeedConfig, all: &[FeedConfig]) {
+        self.fetcher.defer_host(url, until);
+        let host = host_key(url);
+        let ids: Vec<String> = all
+            .iter()
+            .filter(|f| f.id != feed.id && host_key(&f.url) == host)
+            .map(|f| f.id.clone())
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        tracing::warn!(feed = %feed.id, host = %host, until = %until, held_back = ids.len(), "host asked to slow down");
+        if let Err(e) = self.with_store(move |s| s.defer_feeds(&ids, until)).await {
+            tracing::error!(feed = %feed.id, error = %e, "holding back the host's feeds failed");
+        }
+    }
+}
+
+fn retry_after(e: &FetchError) -> Option<Duration> {
+    match e {
+        FetchError::Status { retry_after, .. } => *retry_after,
+        _ => None,
     }
 }
 
@@ -362,11 +428,7 @@ impl Refresher {
         })
         .await
         .map_err(|e| CycleError::Task(e.to_string()))??;
-        Ok(CycleReport {
-            reports,
-            pruned,
-            written,
-        })
+        Ok(CycleReport { reports, pruned, written })
     }
 }
 
@@ -382,11 +444,7 @@ pub enum CycleError {
 }
 
 /// Deletes entries older than `storage.retention_days` (0 keeps everything).
-pub fn apply_retention(
-    store: &mut Store,
-    config: &Config,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+pub fn apply_retention(store: &mut Store, config: &Config, now: DateTime<Utc>) -> Result<usize, StoreError> {
     if config.storage.retention_days == 0 {
         return Ok(0);
     }

@@ -11,6 +11,54 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::{FeedConfig, FetchConfig};
+use crate::crontab::{CronError, CronSchedule};
+
+/// When a feed is fetched: a crontab line, or `auto` (from its posting frequency).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedSchedule {
+    Cron(CronSchedule),
+    /// As often as the feed publishes, within `fetch.auto_min`..`fetch.auto_max`.
+    Auto,
+}
+
+impl FeedSchedule {
+    /// `auto`, or a crontab line.
+    pub fn parse(s: &str) -> Result<FeedSchedule, CronError> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            Ok(FeedSchedule::Auto)
+        } else {
+            CronSchedule::parse(s).map(FeedSchedule::Cron)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            FeedSchedule::Cron(c) => c.as_str(),
+            FeedSchedule::Auto => "auto",
+        }
+    }
+}
+
+impl std::str::FromStr for FeedSchedule {
+    type Err = CronError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FeedSchedule::parse(s)
+    }
+}
+
+/// The interval `auto` picks: the mean gap between the feed's recent entries, clamped to
+/// `[min, max]`; `max / 4` (within bounds) while there is too little history.
+pub fn auto_interval(recent: &[DateTime<Utc>], min: Duration, max: Duration) -> Duration {
+    let guess = if recent.len() >= 2 {
+        let newest = recent.iter().max().copied().unwrap_or_default();
+        let oldest = recent.iter().min().copied().unwrap_or_default();
+        let span = (newest - oldest).to_std().unwrap_or_default();
+        span / (recent.len() as u32 - 1)
+    } else {
+        max / 4
+    };
+    guess.clamp(min, max.max(min))
+}
 
 /// Everything that bears on one feed's next fetch time.
 #[derive(Debug, Clone, Copy)]
@@ -20,23 +68,27 @@ pub struct NextFetch<'a> {
     pub now: DateTime<Utc>,
     /// Consecutive failures including this one (0 after a success).
     pub consecutive_errors: u32,
-    /// The longest delay the server asked for, if any.
+        /// The longest delay the server asked for, if any.
     pub server_delay: Option<Duration>,
+    /// For `auto` schedules: the interval from the feed's posting frequency.
+    pub auto_interval: Option<Duration>,
 }
 
 impl NextFetch<'_> {
     /// The time the feed is due next.
     pub fn at(&self, cfg: &FetchConfig) -> DateTime<Utc> {
-        let interval = self
-            .feed
-            .schedule
-            .typical_interval()
-            .max(Duration::from_secs(60));
-        let by_cron = self
-            .feed
-            .schedule
-            .next_after(self.now, self.zone)
-            .unwrap_or_else(|| self.now + chrono_dur(interval));
+        let (interval, by_cron) = match &self.feed.schedule {
+            FeedSchedule::Cron(c) => {
+                let interval = c.typical_interval().max(Duration::from_secs(60));
+                let next = c.next_after(self.now, self.zone).unwrap_or_else(|| self.now + chrono_dur(interval));
+                (interval, next)
+            }
+            FeedSchedule::Auto => {
+                let bounds = (cfg.auto_min, cfg.auto_max.max(cfg.auto_min));
+                let interval = self.auto_interval.unwrap_or(cfg.auto_max / 4).clamp(bounds.0, bounds.1);
+                (interval, self.now + chrono_dur(interval))
+            }
+        };
         let mut next = by_cron;
         if self.consecutive_errors > 0 {
             let backoff = backoff_delay(
@@ -88,7 +140,8 @@ mod tests {
             schedule: schedule.parse().unwrap(),
             enabled: true,
             headers: Default::default(),
-            timezone: None,
+                        timezone: None,
+            basic_auth: None,
         }
     }
 
@@ -102,8 +155,7 @@ mod tests {
             zone: chrono_tz::UTC,
             now,
             consecutive_errors: 0,
-            server_delay: None,
-        };
+            server_delay: None, auto_interval: None };
         assert_eq!(n.at(&cfg).to_rfc3339(), "2026-01-14T10:30:00+00:00");
         let n = NextFetch {
             server_delay: Some(Duration::from_secs(3600)),
@@ -130,6 +182,33 @@ mod tests {
                 && at <= now + chrono::TimeDelta::minutes(264),
             "{at}"
         );
+    }
+
+        #[test]
+    fn auto_schedule_follows_posting_frequency_within_bounds() {
+        let t = |m: i64| "2026-01-14T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::TimeDelta::minutes(m);
+        let min = Duration::from_secs(300);
+        let max = Duration::from_secs(86400);
+        let busy: Vec<_> = (0..10).map(|i| t(-i * 3)).collect();
+        assert_eq!(auto_interval(&busy, min, max), min, "a wire posting every 3 minutes is polled at the minimum");
+        let hourly: Vec<_> = (0..10).map(|i| t(-i * 60)).collect();
+        assert_eq!(auto_interval(&hourly, min, max), Duration::from_secs(3600));
+        let weekly: Vec<_> = (0..5).map(|i| t(-i * 7 * 1440)).collect();
+        assert_eq!(auto_interval(&weekly, min, max), max, "a weekly column is polled daily");
+        assert_eq!(auto_interval(&[], min, max), Duration::from_secs(6 * 3600));
+        let cfg = Config::defaults(Path::new(".")).fetch;
+        let mut f = feed("*/30 * * * *");
+        f.schedule = FeedSchedule::Auto;
+        let now = t(0);
+        let n = NextFetch {
+            feed: &f,
+            zone: chrono_tz::UTC,
+            now,
+            consecutive_errors: 0,
+            server_delay: None,
+            auto_interval: Some(Duration::from_secs(3600)),
+        };
+        assert_eq!(n.at(&cfg), now + chrono::TimeDelta::hours(1));
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<Exit> {
                 let fetcher = fetcher.clone();
                 let zone = f.timezone.unwrap_or(config.schedule.timezone);
                 async move {
-                    let r = fetch_document(&fetcher, &f.url, &f.headers, zone, max)
+                    let r = fetch_document(&fetcher, f, zone, max)
                         .await
                         .map(|p| {
                             let mut line =

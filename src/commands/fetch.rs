@@ -18,7 +18,9 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> anyhow::Result<Exit> {
     let config = Arc::new(load_config(cli)?);
     let mut feeds = load_feeds(cli, &config)?;
     let _lock = RunLock::acquire(&RunLock::path_for(&config.storage.database))?;
-    let selection = if args.all || !args.feeds.is_empty() {
+    let selection = if !args.feeds.is_empty() {
+        Selection::Explicit
+    } else if args.all {
         Selection::All
     } else {
         Selection::Due

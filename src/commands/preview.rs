@@ -22,8 +22,8 @@ pub fn run(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Exit> {
         let url = url::Url::parse(&args.source)
             .with_context(|| format!("invalid URL {}", args.source))?;
         let fetcher = Fetcher::new(&config.fetch).context("building the HTTP client")?;
-        let headers = Default::default();
-        match runtime()?.block_on(fetch_document(&fetcher, &url, &headers, zone, max)) {
+        let feed = tributary::refresh::adhoc_feed(url, &config);
+        match runtime()?.block_on(fetch_document(&fetcher, &feed, zone, max)) {
             Ok(p) => p,
             Err(e) => bail!("{e}"),
         }

@@ -13,10 +13,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use entries::{EntryFilter, StoreCounts};
-pub use feeds::{FetchRecord, FetchRecordOutcome};
+pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_redirects_and_gone.sql"),
+];
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

@@ -111,7 +111,7 @@ pub struct FetchConfig {
     pub max_body: u64,
     pub user_agent: String,
     pub proxy: Option<String>,
-        pub backoff_max: Duration,
+    pub backoff_max: Duration,
     pub max_server_delay: Duration,
     /// Minimum pause between two requests to one host (0: none).
     pub host_delay: Duration,
@@ -171,12 +171,12 @@ pub struct FeedConfig {
     pub id: String,
     pub url: url::Url,
     pub title: Option<String>,
-        pub tags: Vec<String>,
+    pub tags: Vec<String>,
     pub schedule: FeedSchedule,
     pub enabled: bool,
     /// Extra request headers (cookies, tokens); values are never logged.
     pub headers: BTreeMap<String, String>,
-        /// Zone for the feed's dates that carry none; else `[schedule] timezone`.
+    /// Zone for the feed's dates that carry none; else `[schedule] timezone`.
     pub timezone: Option<chrono_tz::Tz>,
     /// HTTP basic credentials; never logged.
     pub basic_auth: Option<BasicAuth>,
@@ -191,7 +191,10 @@ pub struct BasicAuth {
 
 impl fmt::Debug for BasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BasicAuth").field("user", &self.user).field("password", &"<hidden>").finish()
+        f.debug_struct("BasicAuth")
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .finish()
     }
 }
 
@@ -420,7 +423,10 @@ impl FeedsFile {
                 }
                 headers.insert(name, value);
             }
-            let title = raw.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+            let title = raw
+                .title
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty());
             let basic_auth = raw.basic_auth.and_then(|a| {
                 let password = match (a.password, &a.password_env) {
                     (Some(p), None) => Some(p),
@@ -446,7 +452,10 @@ impl FeedsFile {
                         None
                     }
                 };
-                password.map(|password| BasicAuth { user: a.user, password })
+                password.map(|password| BasicAuth {
+                    user: a.user,
+                    password,
+                })
             });
             if errors.len() == before
                 && let (Some(url), Some(schedule)) = (url, schedule)
@@ -458,7 +467,7 @@ impl FeedsFile {
                     tags: raw.tags.unwrap_or_default(),
                     schedule,
                     enabled: raw.enabled.unwrap_or(true),
-                                        headers,
+                    headers,
                     timezone,
                     basic_auth,
                 });
@@ -516,7 +525,7 @@ struct RawFeed {
     tags: Option<Vec<String>>,
     schedule: Option<Spanned<String>>,
     enabled: Option<bool>,
-        headers: Option<BTreeMap<String, String>>,
+    headers: Option<BTreeMap<String, String>>,
     timezone: Option<Spanned<String>>,
     basic_auth: Option<RawBasicAuth>,
 }
@@ -558,7 +567,7 @@ struct RawFetch {
     max_body: Option<Spanned<String>>,
     user_agent: Option<String>,
     proxy: Option<Spanned<String>>,
-        backoff_max: Option<Spanned<String>>,
+    backoff_max: Option<Spanned<String>>,
     max_server_delay: Option<Spanned<String>>,
     host_delay: Option<Spanned<String>>,
     auto_min: Option<Spanned<String>>,
@@ -660,14 +669,34 @@ fn build_config(ctx: &Ctx, raw: RawConfig, base: &Path, errors: &mut Vec<ConfigE
         Duration::from_secs(24 * 3600),
         errors,
     );
-    let max_server_delay = dur(&f.max_server_delay, "fetch.max_server_delay", Duration::from_secs(24 * 3600), errors);
+    let max_server_delay = dur(
+        &f.max_server_delay,
+        "fetch.max_server_delay",
+        Duration::from_secs(24 * 3600),
+        errors,
+    );
     let host_delay = dur(&f.host_delay, "fetch.host_delay", Duration::ZERO, errors);
-    let auto_min = dur(&f.auto_min, "fetch.auto_min", Duration::from_secs(5 * 60), errors);
-    let auto_max = dur(&f.auto_max, "fetch.auto_max", Duration::from_secs(24 * 3600), errors);
+    let auto_min = dur(
+        &f.auto_min,
+        "fetch.auto_min",
+        Duration::from_secs(5 * 60),
+        errors,
+    );
+    let auto_max = dur(
+        &f.auto_max,
+        "fetch.auto_max",
+        Duration::from_secs(24 * 3600),
+        errors,
+    );
     if auto_min > auto_max
         && let Some(s) = &f.auto_min
     {
-        errors.push(ctx.at(s.span(), None, Some("fetch.auto_min"), "must not exceed fetch.auto_max".into()));
+        errors.push(ctx.at(
+            s.span(),
+            None,
+            Some("fetch.auto_min"),
+            "must not exceed fetch.auto_max".into(),
+        ));
     }
     let max_body = match &f.max_body {
         None => 15 * 1024 * 1024,
@@ -882,7 +911,7 @@ fn build_config(ctx: &Ctx, raw: RawConfig, base: &Path, errors: &mut Vec<ConfigE
             max_body,
             user_agent,
             proxy,
-                        backoff_max,
+            backoff_max,
             max_server_delay,
             host_delay,
             auto_min,
@@ -1036,7 +1065,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
-        fn schedule(&self, s: &Spanned<String>, feed: Option<&str>, key: &str, errors: &mut Vec<ConfigError>) -> Option<FeedSchedule> {
+    fn schedule(
+        &self,
+        s: &Spanned<String>,
+        feed: Option<&str>,
+        key: &str,
+        errors: &mut Vec<ConfigError>,
+    ) -> Option<FeedSchedule> {
         match FeedSchedule::parse(s.get_ref()) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -1236,8 +1271,7 @@ colour = "red"
             "{msgs:#?}"
         );
         assert!(
-            msgs[3]
-                .contains(":13:12: feed `dup`: `schedule`: invalid schedule `61 * * * *`"),
+            msgs[3].contains(":13:12: feed `dup`: `schedule`: invalid schedule `61 * * * *`"),
             "{msgs:#?}"
         );
         assert!(
@@ -1334,7 +1368,13 @@ colour = "red"
         assert!(f.feeds.len() >= 10);
         let demo = std::fs::read_to_string(root.join("fixtures/demo-feeds.toml")).unwrap();
         let demo = demo.replace("{base}", "http://127.0.0.1:1");
-        assert!(FeedsFile::parse_str(&demo, Path::new("demo-feeds.toml"), &c).unwrap().feeds.len() >= 5);
+        assert!(
+            FeedsFile::parse_str(&demo, Path::new("demo-feeds.toml"), &c)
+                .unwrap()
+                .feeds
+                .len()
+                >= 5
+        );
     }
 
     #[test]

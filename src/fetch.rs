@@ -157,7 +157,10 @@ impl Fetcher {
     /// Leaves `url`'s host alone until `until` (after a 429), for every feed on it.
     pub fn defer_host(&self, url: &Url, until: DateTime<Utc>) {
         let host = self.host(url);
-        let mut d = host.deferred_until.lock().unwrap_or_else(|p| p.into_inner());
+        let mut d = host
+            .deferred_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         *d = Some(d.map_or(until, |old| old.max(until)));
     }
 
@@ -177,19 +180,34 @@ impl Fetcher {
                     .get(header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|loc| url.join(loc.trim()).ok())
-                    .ok_or_else(|| FetchError::Redirects(format!("HTTP {} without a usable Location", status.as_u16())))?;
+                    .ok_or_else(|| {
+                        FetchError::Redirects(format!(
+                            "HTTP {} without a usable Location",
+                            status.as_u16()
+                        ))
+                    })?;
                 if !matches!(next.scheme(), "http" | "https") {
-                    return Err(FetchError::Redirects(format!("redirect to a non-http URL {next}")));
+                    return Err(FetchError::Redirects(format!(
+                        "redirect to a non-http URL {next}"
+                    )));
                 }
                 if visited.contains(&next) {
                     visited.push(next);
                     let chain: Vec<String> = visited.iter().map(Url::to_string).collect();
-                    return Err(FetchError::Redirects(format!("redirect loop: {}", chain.join(" → "))));
+                    return Err(FetchError::Redirects(format!(
+                        "redirect loop: {}",
+                        chain.join(" → ")
+                    )));
                 }
                 if visited.len() > MAX_REDIRECTS {
-                    return Err(FetchError::Redirects(format!("more than {MAX_REDIRECTS} redirects (last: {next})")));
+                    return Err(FetchError::Redirects(format!(
+                        "more than {MAX_REDIRECTS} redirects (last: {next})"
+                    )));
                 }
-                let permanent = matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                let permanent = matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
                 if leading_permanent && permanent {
                     permanent_target = Some(next.clone());
                 } else {
@@ -217,7 +235,9 @@ impl Fetcher {
                 });
             }
             if resp.content_length().is_some_and(|n| n > self.max_body) {
-                return Err(FetchError::BodyTooLarge { limit: self.max_body });
+                return Err(FetchError::BodyTooLarge {
+                    limit: self.max_body,
+                });
             }
             let body = self.read_capped(resp).await?;
             return Ok(FetchOutcome::Body(meta, body));
@@ -226,13 +246,29 @@ impl Fetcher {
 
     /// One request to `url`, inside its host's politeness limits. The feed's own headers and
     /// credentials are sent only to the feed's own host.
-    async fn send_once(&self, url: &Url, req: &FetchRequest<'_>, same_host: bool) -> Result<reqwest::Response, FetchError> {
+    async fn send_once(
+        &self,
+        url: &Url,
+        req: &FetchRequest<'_>,
+        same_host: bool,
+    ) -> Result<reqwest::Response, FetchError> {
         let host = self.host(url);
-        let deferred = *host.deferred_until.lock().unwrap_or_else(|p| p.into_inner());
+        let deferred = *host
+            .deferred_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(until) = deferred.filter(|u| *u > Utc::now()) {
-            return Err(FetchError::HostDeferred { host: host_key(url), until });
+            return Err(FetchError::HostDeferred {
+                host: host_key(url),
+                until,
+            });
         }
-        let _permit = host.slots.clone().acquire_owned().await.map_err(|e| FetchError::Request(e.to_string()))?;
+        let _permit = host
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| FetchError::Request(e.to_string()))?;
         if !self.host_delay.is_zero() {
             let mut last = host.last_request.lock().await;
             if let Some(at) = *last {
@@ -250,8 +286,10 @@ impl Fetcher {
         );
         if same_host {
             for (name, value) in req.headers {
-                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| FetchError::Header(name.clone()))?;
-                let mut value = HeaderValue::from_str(value).map_err(|_| FetchError::Header(name.to_string()))?;
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| FetchError::Header(name.clone()))?;
+                let mut value = HeaderValue::from_str(value)
+                    .map_err(|_| FetchError::Header(name.to_string()))?;
                 value.set_sensitive(true);
                 headers.insert(name, value);
             }
@@ -259,7 +297,10 @@ impl Fetcher {
         if let Some(etag) = req.etag.and_then(|v| HeaderValue::from_str(v).ok()) {
             headers.insert(header::IF_NONE_MATCH, etag);
         }
-        if let Some(lm) = req.last_modified.and_then(|v| HeaderValue::from_str(v).ok()) {
+        if let Some(lm) = req
+            .last_modified
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
         let mut builder = self.client.get(url.clone()).headers(headers);

@@ -134,7 +134,7 @@ pub struct FeedRecord {
     pub next_fetch: Option<DateTime<Utc>>,
     pub state: Option<String>,
     pub entries: u64,
-        /// Set once a feed has shown non-unique guids: its entries are keyed by link instead.
+    /// Set once a feed has shown non-unique guids: its entries are keyed by link instead.
     pub keys_by_link: bool,
     /// A permanent redirect seen on recent fetches, and how many fetches in a row saw it.
     pub redirect_target: Option<String>,

@@ -64,7 +64,11 @@ pub async fn fetch_document(
     let url = &feed.url;
     match fetcher.fetch(request).await {
         Ok(FetchOutcome::Body(meta, body)) => {
-            let ctx = ParseContext { base: Some(meta.final_url.clone()), zone, now: Utc::now() };
+            let ctx = ParseContext {
+                base: Some(meta.final_url.clone()),
+                zone,
+                now: Utc::now(),
+            };
             process_document(&body, meta.content_type.as_deref(), &ctx, max_len)
                 .map_err(|e| format!("{}: {e}", meta.final_url))
         }
@@ -73,13 +77,20 @@ pub async fn fetch_document(
     }
 }
 
-fn request_for<'a>(feed: &'a FeedConfig, url: &'a Url, record: Option<&'a FeedRecord>) -> FetchRequest<'a> {
+fn request_for<'a>(
+    feed: &'a FeedConfig,
+    url: &'a Url,
+    record: Option<&'a FeedRecord>,
+) -> FetchRequest<'a> {
     FetchRequest {
         url,
         etag: record.and_then(|r| r.etag.as_deref()),
         last_modified: record.and_then(|r| r.last_modified.as_deref()),
         headers: &feed.headers,
-        basic_auth: feed.basic_auth.as_ref().map(|a| (a.user.as_str(), a.password.as_str())),
+        basic_auth: feed
+            .basic_auth
+            .as_ref()
+            .map(|a| (a.user.as_str(), a.password.as_str())),
     }
 }
 
@@ -119,7 +130,11 @@ pub enum Selection {
 
 impl Refresher {
     pub fn new(config: Arc<Config>, fetcher: Arc<Fetcher>, store: Arc<Mutex<Store>>) -> Refresher {
-        Refresher { config, fetcher, store }
+        Refresher {
+            config,
+            fetcher,
+            store,
+        }
     }
 
     /// The store this refresher writes to.
@@ -150,12 +165,18 @@ impl Refresher {
         on_done: impl Fn(&RefreshReport),
     ) -> Result<Vec<RefreshReport>, StoreError> {
         let now = Utc::now();
-        let ids: Vec<(String, String, String)> =
-            feeds.iter().map(|f| (f.id.clone(), f.url.to_string(), f.fingerprint())).collect();
+        let ids: Vec<(String, String, String)> = feeds
+            .iter()
+            .map(|f| (f.id.clone(), f.url.to_string(), f.fingerprint()))
+            .collect();
         let records = self
             .with_store(move |s| {
                 s.sync_feeds(
-                    ids.iter().map(|(id, url, fp)| FeedIdentity { id, url, fingerprint: fp }),
+                    ids.iter().map(|(id, url, fp)| FeedIdentity {
+                        id,
+                        url,
+                        fingerprint: fp,
+                    }),
                     now,
                 )?;
                 s.feeds()
@@ -181,7 +202,11 @@ impl Refresher {
                     if is_due {
                         self.refresh_feed(f, all).await
                     } else {
-                        RefreshReport { feed_id: f.id.clone(), skipped: true, ..Default::default() }
+                        RefreshReport {
+                            feed_id: f.id.clone(),
+                            skipped: true,
+                            ..Default::default()
+                        }
                     }
                 }
             })
@@ -197,13 +222,20 @@ impl Refresher {
     /// problems land in the report and in the feed's health. `all` is the configured list,
     /// for holding back a whole host after a 429.
     pub async fn refresh_feed(&self, feed: &FeedConfig, all: &[FeedConfig]) -> RefreshReport {
-        let mut report = RefreshReport { feed_id: feed.id.clone(), ..Default::default() };
+        let mut report = RefreshReport {
+            feed_id: feed.id.clone(),
+            ..Default::default()
+        };
         let id = feed.id.clone();
         let wants_history = matches!(feed.schedule, FeedSchedule::Auto);
         let loaded = self
             .with_store(move |s| {
                 let rec = s.feed(&id)?;
-                let recent = if wants_history { s.recent_times(&id, 20)? } else { Vec::new() };
+                let recent = if wants_history {
+                    s.recent_times(&id, 20)?
+                } else {
+                    Vec::new()
+                };
                 Ok((rec, recent))
             })
             .await;
@@ -215,7 +247,13 @@ impl Refresher {
                 return report;
             }
         };
-        let auto = wants_history.then(|| auto_interval(&recent, self.config.fetch.auto_min, self.config.fetch.auto_max));
+        let auto = wants_history.then(|| {
+            auto_interval(
+                &recent,
+                self.config.fetch.auto_min,
+                self.config.fetch.auto_max,
+            )
+        });
         let zone = feed.timezone.unwrap_or(self.config.schedule.timezone);
         let now = Utc::now();
         let fetch_url = record
@@ -224,19 +262,28 @@ impl Refresher {
             .and_then(|u| Url::parse(u).ok())
             .unwrap_or_else(|| feed.url.clone());
         let started = std::time::Instant::now();
-        let result = self.fetcher.fetch(request_for(feed, &fetch_url, Some(&record))).await;
-        let next = |errors: u32, server_delay: Option<Duration>| NextFetch {
-            feed,
-            zone,
-            now: Utc::now(),
-            consecutive_errors: errors,
-            server_delay,
-            auto_interval: auto,
-        }
-        .at(&self.config.fetch);
+        let result = self
+            .fetcher
+            .fetch(request_for(feed, &fetch_url, Some(&record)))
+            .await;
+        let next = |errors: u32, server_delay: Option<Duration>| {
+            NextFetch {
+                feed,
+                zone,
+                now: Utc::now(),
+                consecutive_errors: errors,
+                server_delay,
+                auto_interval: auto,
+            }
+            .at(&self.config.fetch)
+        };
         let failed = |error: String, delay: Option<Duration>, redirect: Option<Option<String>>| {
             let errors = record.consecutive_errors + 1;
-            let state = if errors >= 3 { FeedState::Backoff } else { FeedState::Failing };
+            let state = if errors >= 3 {
+                FeedState::Backoff
+            } else {
+                FeedState::Failing
+            };
             FetchRecord {
                 at: now,
                 next_fetch: Some(next(errors, delay)),
@@ -244,7 +291,8 @@ impl Refresher {
                 outcome: FetchRecordOutcome::Failed { error, state },
             }
         };
-        let redirect_of = |meta: &ResponseMeta| Some(meta.permanent_target.as_ref().map(Url::to_string));
+        let redirect_of =
+            |meta: &ResponseMeta| Some(meta.permanent_target.as_ref().map(Url::to_string));
 
         let fetch_record = match result {
             Ok(FetchOutcome::NotModified(meta)) => {
@@ -253,19 +301,29 @@ impl Refresher {
                     at: now,
                     next_fetch: Some(next(0, meta.fresh_for)),
                     permanent_redirect: redirect_of(&meta),
-                    outcome: FetchRecordOutcome::NotModified { etag: meta.etag, last_modified: meta.last_modified },
+                    outcome: FetchRecordOutcome::NotModified {
+                        etag: meta.etag,
+                        last_modified: meta.last_modified,
+                    },
                 }
             }
             Ok(FetchOutcome::Body(meta, body)) => {
-                let ctx = ParseContext { base: Some(meta.final_url.clone()), zone, now };
+                let ctx = ParseContext {
+                    base: Some(meta.final_url.clone()),
+                    zone,
+                    now,
+                };
                 let max = usize::try_from(self.config.fetch.max_body).unwrap_or(usize::MAX);
                 let content_type = meta.content_type.clone();
-                let parsed =
-                    tokio::task::spawn_blocking(move || process_document(&body, content_type.as_deref(), &ctx, max))
-                        .await;
+                let parsed = tokio::task::spawn_blocking(move || {
+                    process_document(&body, content_type.as_deref(), &ctx, max)
+                })
+                .await;
                 match parsed {
                     Ok(Ok(parsed)) => {
-                        let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
+                        let ttl = parsed
+                            .ttl_minutes
+                            .map(|m| Duration::from_secs(u64::from(m) * 60));
                         let delay = meta.fresh_for.max(ttl);
                         report.warnings = parsed.warnings.clone();
                         let rec = FetchRecord {
@@ -283,7 +341,10 @@ impl Refresher {
                         };
                         let id = feed.id.clone();
                         let entries = parsed.entries;
-                        return match self.with_store(move |s| s.store_fetch(&id, &rec, &entries)).await {
+                        return match self
+                            .with_store(move |s| s.store_fetch(&id, &rec, &entries))
+                            .await
+                        {
                             Ok(c) => {
                                 report.inserted = c.inserted;
                                 report.updated = c.updated;
@@ -304,8 +365,14 @@ impl Refresher {
                             }
                         };
                     }
-                    Ok(Err(e)) => failed(format!("{}: {e}", meta.final_url), None, redirect_of(&meta)),
-                    Err(e) => failed(format!("{}: parser task failed: {e}", meta.final_url), None, None),
+                    Ok(Err(e)) => {
+                        failed(format!("{}: {e}", meta.final_url), None, redirect_of(&meta))
+                    }
+                    Err(e) => failed(
+                        format!("{}: parser task failed: {e}", meta.final_url),
+                        None,
+                        None,
+                    ),
                 }
             }
             Err(FetchError::Status { code: 410, .. }) => FetchRecord {
@@ -313,15 +380,27 @@ impl Refresher {
                 next_fetch: None,
                 permanent_redirect: None,
                 outcome: FetchRecordOutcome::Failed {
-                    error: format!("{fetch_url}: HTTP 410 Gone: the publisher removed this feed; it is not fetched again until its entry in feeds.toml changes"),
+                    error: format!(
+                        "{fetch_url}: HTTP 410 Gone: the publisher removed this feed; it is not fetched again until its entry in feeds.toml changes"
+                    ),
                     state: FeedState::Gone,
                 },
             },
             Err(e @ FetchError::Status { code: 429, .. }) => {
-                let delay = retry_after(&e).unwrap_or_else(|| self.config.fetch.auto_min.max(Duration::from_secs(60)));
-                let until = now + chrono::TimeDelta::from_std(delay.min(self.config.fetch.max_server_delay)).unwrap_or_default();
+                let delay = retry_after(&e)
+                    .unwrap_or_else(|| self.config.fetch.auto_min.max(Duration::from_secs(60)));
+                let until = now
+                    + chrono::TimeDelta::from_std(delay.min(self.config.fetch.max_server_delay))
+                        .unwrap_or_default();
                 self.hold_back_host(&fetch_url, until, feed, all).await;
-                failed(format!("{fetch_url}: {e}; host held back until {}", crate::model::rfc3339(until)), Some(delay), None)
+                failed(
+                    format!(
+                        "{fetch_url}: {e}; host held back until {}",
+                        crate::model::rfc3339(until)
+                    ),
+                    Some(delay),
+                    None,
+                )
             }
             Err(e @ FetchError::HostDeferred { .. }) => {
                 let delay = match &e {
@@ -341,7 +420,10 @@ impl Refresher {
                     },
                 };
                 let id = feed.id.clone();
-                if let Err(err) = self.with_store(move |s| s.defer_feeds(&[id], rec.next_fetch.unwrap_or(rec.at))).await {
+                if let Err(err) = self
+                    .with_store(move |s| s.defer_feeds(&[id], rec.next_fetch.unwrap_or(rec.at)))
+                    .await
+                {
                     report.error = Some(err.to_string());
                 }
                 return report;
@@ -358,7 +440,10 @@ impl Refresher {
             tracing::info!(feed = %feed.id, "not modified");
         }
         let id = feed.id.clone();
-        if let Err(e) = self.with_store(move |s| s.record_fetch(&id, &fetch_record)).await {
+        if let Err(e) = self
+            .with_store(move |s| s.record_fetch(&id, &fetch_record))
+            .await
+        {
             tracing::error!(feed = %feed.id, error = %e, "recording the fetch failed");
             report.error.get_or_insert(e.to_string());
         }
@@ -367,7 +452,13 @@ impl Refresher {
 
     /// After a 429: no request to the host before `until`, in this run (the fetcher) and in
     /// later runs (every feed on the host gets its next fetch pushed back).
-    async fn hold_back_host(&self, url: &Url, until: DateTime<Utc>, feed: &FeedConfig, all: &[FeedConfig]) {
+    async fn hold_back_host(
+        &self,
+        url: &Url,
+        until: DateTime<Utc>,
+        feed: &FeedConfig,
+        all: &[FeedConfig],
+    ) {
         self.fetcher.defer_host(url, until);
         let host = host_key(url);
         let ids: Vec<String> = all
@@ -428,7 +519,11 @@ impl Refresher {
         })
         .await
         .map_err(|e| CycleError::Task(e.to_string()))??;
-        Ok(CycleReport { reports, pruned, written })
+        Ok(CycleReport {
+            reports,
+            pruned,
+            written,
+        })
     }
 }
 
@@ -444,7 +539,11 @@ pub enum CycleError {
 }
 
 /// Deletes entries older than `storage.retention_days` (0 keeps everything).
-pub fn apply_retention(store: &mut Store, config: &Config, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub fn apply_retention(
+    store: &mut Store,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     if config.storage.retention_days == 0 {
         return Ok(0);
     }

@@ -68,7 +68,7 @@ pub struct NextFetch<'a> {
     pub now: DateTime<Utc>,
     /// Consecutive failures including this one (0 after a success).
     pub consecutive_errors: u32,
-        /// The longest delay the server asked for, if any.
+    /// The longest delay the server asked for, if any.
     pub server_delay: Option<Duration>,
     /// For `auto` schedules: the interval from the feed's posting frequency.
     pub auto_interval: Option<Duration>,
@@ -80,12 +80,17 @@ impl NextFetch<'_> {
         let (interval, by_cron) = match &self.feed.schedule {
             FeedSchedule::Cron(c) => {
                 let interval = c.typical_interval().max(Duration::from_secs(60));
-                let next = c.next_after(self.now, self.zone).unwrap_or_else(|| self.now + chrono_dur(interval));
+                let next = c
+                    .next_after(self.now, self.zone)
+                    .unwrap_or_else(|| self.now + chrono_dur(interval));
                 (interval, next)
             }
             FeedSchedule::Auto => {
                 let bounds = (cfg.auto_min, cfg.auto_max.max(cfg.auto_min));
-                let interval = self.auto_interval.unwrap_or(cfg.auto_max / 4).clamp(bounds.0, bounds.1);
+                let interval = self
+                    .auto_interval
+                    .unwrap_or(cfg.auto_max / 4)
+                    .clamp(bounds.0, bounds.1);
                 (interval, self.now + chrono_dur(interval))
             }
         };
@@ -140,7 +145,7 @@ mod tests {
             schedule: schedule.parse().unwrap(),
             enabled: true,
             headers: Default::default(),
-                        timezone: None,
+            timezone: None,
             basic_auth: None,
         }
     }
@@ -155,7 +160,9 @@ mod tests {
             zone: chrono_tz::UTC,
             now,
             consecutive_errors: 0,
-            server_delay: None, auto_interval: None };
+            server_delay: None,
+            auto_interval: None,
+        };
         assert_eq!(n.at(&cfg).to_rfc3339(), "2026-01-14T10:30:00+00:00");
         let n = NextFetch {
             server_delay: Some(Duration::from_secs(3600)),
@@ -184,17 +191,27 @@ mod tests {
         );
     }
 
-        #[test]
+    #[test]
     fn auto_schedule_follows_posting_frequency_within_bounds() {
-        let t = |m: i64| "2026-01-14T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::TimeDelta::minutes(m);
+        let t = |m: i64| {
+            "2026-01-14T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::TimeDelta::minutes(m)
+        };
         let min = Duration::from_secs(300);
         let max = Duration::from_secs(86400);
         let busy: Vec<_> = (0..10).map(|i| t(-i * 3)).collect();
-        assert_eq!(auto_interval(&busy, min, max), min, "a wire posting every 3 minutes is polled at the minimum");
+        assert_eq!(
+            auto_interval(&busy, min, max),
+            min,
+            "a wire posting every 3 minutes is polled at the minimum"
+        );
         let hourly: Vec<_> = (0..10).map(|i| t(-i * 60)).collect();
         assert_eq!(auto_interval(&hourly, min, max), Duration::from_secs(3600));
         let weekly: Vec<_> = (0..5).map(|i| t(-i * 7 * 1440)).collect();
-        assert_eq!(auto_interval(&weekly, min, max), max, "a weekly column is polled daily");
+        assert_eq!(
+            auto_interval(&weekly, min, max),
+            max,
+            "a weekly column is polled daily"
+        );
         assert_eq!(auto_interval(&[], min, max), Duration::from_secs(6 * 3600));
         let cfg = Config::defaults(Path::new(".")).fetch;
         let mut f = feed("*/30 * * * *");

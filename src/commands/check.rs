@@ -53,20 +53,17 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<Exit> {
                 let fetcher = fetcher.clone();
                 let zone = f.timezone.unwrap_or(config.schedule.timezone);
                 async move {
-                    let r = fetch_document(&fetcher, f, zone, max)
-                        .await
-                        .map(|p| {
-                            let mut line =
-                                format!("{} {} entries", p.format.as_str(), p.entries.len());
-                            if !p.warnings.is_empty() {
-                                line.push_str(&format!(
-                                    "; {} warnings: {}",
-                                    p.warnings.len(),
-                                    p.warnings.join("; ")
-                                ));
-                            }
-                            line
-                        });
+                    let r = fetch_document(&fetcher, f, zone, max).await.map(|p| {
+                        let mut line = format!("{} {} entries", p.format.as_str(), p.entries.len());
+                        if !p.warnings.is_empty() {
+                            line.push_str(&format!(
+                                "; {} warnings: {}",
+                                p.warnings.len(),
+                                p.warnings.join("; ")
+                            ));
+                        }
+                        line
+                    });
                     (f.id.clone(), r)
                 }
             })

@@ -221,7 +221,10 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
             name.or_else(|| p.email.as_deref().map(clean::plain_text))
         })
         .collect();
-    let clamp = |d: Option<DateTime<Utc>>| d.map(|d| d.min(ctx.now));
+    // Dates in the future are clamped to the fetch time (policy in `dates`).
+    let clamp = |d: Option<DateTime<Utc>>| {
+        d.map(|d| if d > ctx.now + dates::FUTURE_TOLERANCE { ctx.now } else { d })
+    };
     Some(NewEntry {
         id,
         id_from_feed,

@@ -281,12 +281,12 @@ mod tests {
     fn record(at: &str) -> FetchRecord {
         FetchRecord {
             at: at.parse().unwrap(),
-                        next_fetch: None,
+            next_fetch: None,
             permanent_redirect: None,
             outcome: Outcome::Fetched {
                 etag: Some("\"v1\"".into()),
                 last_modified: None,
-                
+
                 title: "A".into(),
                 site_link: None,
                 format: "rss2".into(),
@@ -298,7 +298,11 @@ mod tests {
     fn store() -> Store {
         let mut s = Store::open_in_memory().unwrap();
         s.sync_feeds(
-            [crate::store::FeedIdentity { id: "a", url: "https://a.example/rss", fingerprint: "1" }],
+            [crate::store::FeedIdentity {
+                id: "a",
+                url: "https://a.example/rss",
+                fingerprint: "1",
+            }],
             "2026-01-14T00:00:00Z".parse().unwrap(),
         )
         .unwrap();

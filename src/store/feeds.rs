@@ -34,7 +34,10 @@ pub enum FetchRecordOutcome {
         warnings: Vec<String>,
     },
     /// 304: only validators and timestamps change.
-    NotModified { etag: Option<String>, last_modified: Option<String> },
+    NotModified {
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
     /// The attempt failed; `state` is `failing`, `backoff` or `gone`.
     Failed { error: String, state: FeedState },
 }
@@ -90,7 +93,10 @@ impl Store {
     /// One feed's row, or `None` if it was never seen.
     pub fn feed(&self, id: &str) -> Result<Option<FeedRecord>, StoreError> {
         let sql = format!("{FEED_SELECT} WHERE f.id = ?1");
-        self.conn.query_row(&sql, [id], row_to_feed).optional()?.transpose()
+        self.conn
+            .query_row(&sql, [id], row_to_feed)
+            .optional()?
+            .transpose()
     }
 
     /// Every feed row, by id.
@@ -111,7 +117,11 @@ impl Store {
     }
 
     /// Pushes the next fetch of `feed_ids` to no earlier than `until` (a host's 429).
-    pub fn defer_feeds(&mut self, feed_ids: &[String], until: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn defer_feeds(
+        &mut self,
+        feed_ids: &[String],
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let until = fmt_time(until);
@@ -132,7 +142,8 @@ impl Store {
             "SELECT sort_time FROM entries WHERE feed_id = ?1 ORDER BY sort_time DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![feed_id, n as i64], |r| r.get::<_, String>(0))?;
-        rows.map(|r| super::parse_time(&r?, "entries.sort_time")).collect()
+        rows.map(|r| super::parse_time(&r?, "entries.sort_time"))
+            .collect()
     }
 }
 
@@ -144,7 +155,14 @@ pub(super) fn write_fetch_record(
     let at = fmt_time(record.at);
     let next = record.next_fetch.map(fmt_time);
     match &record.outcome {
-        Outcome::Fetched { etag, last_modified, title, site_link, format, warnings } => {
+        Outcome::Fetched {
+            etag,
+            last_modified,
+            title,
+            site_link,
+            format,
+            warnings,
+        } => {
             let warnings = serde_json::to_string(warnings).unwrap_or_else(|_| "[]".into());
             tx.execute(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, title = ?4, site_link = ?5,
@@ -153,7 +171,10 @@ pub(super) fn write_fetch_record(
                 params![feed_id, etag, last_modified, title, site_link, format, warnings, at, next],
             )?;
         }
-        Outcome::NotModified { etag, last_modified } => {
+        Outcome::NotModified {
+            etag,
+            last_modified,
+        } => {
             tx.execute(
                 "UPDATE feeds SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
                     last_fetch = ?4, last_success = ?4, last_error = NULL, consecutive_errors = 0,
@@ -172,7 +193,10 @@ pub(super) fn write_fetch_record(
     match &record.permanent_redirect {
         None => {}
         Some(None) => {
-            tx.execute("UPDATE feeds SET redirect_target = NULL, redirect_count = 0 WHERE id = ?1", [feed_id])?;
+            tx.execute(
+                "UPDATE feeds SET redirect_target = NULL, redirect_count = 0 WHERE id = ?1",
+                [feed_id],
+            )?;
         }
         Some(Some(target)) => {
             tx.execute(
@@ -238,7 +262,15 @@ mod tests {
 
     fn store(url: &str, fingerprint: &str) -> Store {
         let mut s = Store::open_in_memory().unwrap();
-        s.sync_feeds([FeedIdentity { id: "f", url, fingerprint }], at("2026-01-14T00:00:00Z")).unwrap();
+        s.sync_feeds(
+            [FeedIdentity {
+                id: "f",
+                url,
+                fingerprint,
+            }],
+            at("2026-01-14T00:00:00Z"),
+        )
+        .unwrap();
         s
     }
 
@@ -247,33 +279,49 @@ mod tests {
             at: at("2026-01-14T01:00:00Z"),
             next_fetch: Some(at("2026-01-14T01:30:00Z")),
             permanent_redirect: Some(redirect.map(str::to_string)),
-            outcome: Outcome::NotModified { etag: None, last_modified: None },
+            outcome: Outcome::NotModified {
+                etag: None,
+                last_modified: None,
+            },
         }
     }
 
     #[test]
     fn permanent_redirect_moves_the_feed_after_three_in_a_row() {
         let mut s = store("https://old.example/rss", "1");
-        s.record_fetch("f", &not_modified(Some("https://new.example/rss"))).unwrap();
-        s.record_fetch("f", &not_modified(Some("https://new.example/rss"))).unwrap();
+        s.record_fetch("f", &not_modified(Some("https://new.example/rss")))
+            .unwrap();
+        s.record_fetch("f", &not_modified(Some("https://new.example/rss")))
+            .unwrap();
         assert_eq!(s.feed("f").unwrap().unwrap().effective_url, None);
-        s.record_fetch("f", &not_modified(Some("https://new.example/rss"))).unwrap();
+        s.record_fetch("f", &not_modified(Some("https://new.example/rss")))
+            .unwrap();
         let f = s.feed("f").unwrap().unwrap();
         assert_eq!(f.effective_url.as_deref(), Some("https://new.example/rss"));
-        assert_eq!(f.url, "https://old.example/rss", "the configured URL is kept");
+        assert_eq!(
+            f.url, "https://old.example/rss",
+            "the configured URL is kept"
+        );
     }
 
     #[test]
     fn an_interrupted_redirect_streak_starts_over() {
         let mut s = store("https://old.example/rss", "1");
-        s.record_fetch("f", &not_modified(Some("https://new.example/rss"))).unwrap();
-        s.record_fetch("f", &not_modified(Some("https://new.example/rss"))).unwrap();
+        s.record_fetch("f", &not_modified(Some("https://new.example/rss")))
+            .unwrap();
+        s.record_fetch("f", &not_modified(Some("https://new.example/rss")))
+            .unwrap();
         s.record_fetch("f", &not_modified(None)).unwrap();
-        s.record_fetch("f", &not_modified(Some("https://new.example/rss"))).unwrap();
-        s.record_fetch("f", &not_modified(Some("https://other.example/rss"))).unwrap();
+        s.record_fetch("f", &not_modified(Some("https://new.example/rss")))
+            .unwrap();
+        s.record_fetch("f", &not_modified(Some("https://other.example/rss")))
+            .unwrap();
         let f = s.feed("f").unwrap().unwrap();
         assert_eq!(f.effective_url, None);
-        assert_eq!((f.redirect_target.as_deref(), f.redirect_count), (Some("https://other.example/rss"), 1));
+        assert_eq!(
+            (f.redirect_target.as_deref(), f.redirect_count),
+            (Some("https://other.example/rss"), 1)
+        );
     }
 
     #[test]
@@ -283,13 +331,24 @@ mod tests {
             at: at("2026-01-14T01:00:00Z"),
             next_fetch: None,
             permanent_redirect: None,
-            outcome: Outcome::Failed { error: "HTTP 410 Gone".into(), state: FeedState::Gone },
+            outcome: Outcome::Failed {
+                error: "HTTP 410 Gone".into(),
+                state: FeedState::Gone,
+            },
         };
         s.record_fetch("f", &gone).unwrap();
-        let same = [FeedIdentity { id: "f", url: "https://a.example/rss", fingerprint: "1" }];
+        let same = [FeedIdentity {
+            id: "f",
+            url: "https://a.example/rss",
+            fingerprint: "1",
+        }];
         s.sync_feeds(same, at("2026-01-14T02:00:00Z")).unwrap();
         assert_eq!(s.feed("f").unwrap().unwrap().state.as_deref(), Some("gone"));
-        let edited = [FeedIdentity { id: "f", url: "https://a.example/rss", fingerprint: "2" }];
+        let edited = [FeedIdentity {
+            id: "f",
+            url: "https://a.example/rss",
+            fingerprint: "2",
+        }];
         s.sync_feeds(edited, at("2026-01-14T03:00:00Z")).unwrap();
         assert_eq!(s.feed("f").unwrap().unwrap().state.as_deref(), Some("new"));
     }
@@ -298,9 +357,17 @@ mod tests {
     fn deferring_never_brings_a_fetch_forward() {
         let mut s = store("https://a.example/rss", "1");
         s.record_fetch("f", &not_modified(None)).unwrap();
-        s.defer_feeds(&["f".into()], at("2026-01-14T01:10:00Z")).unwrap();
-        assert_eq!(s.feed("f").unwrap().unwrap().next_fetch, Some(at("2026-01-14T01:30:00Z")));
-        s.defer_feeds(&["f".into()], at("2026-01-14T05:00:00Z")).unwrap();
-        assert_eq!(s.feed("f").unwrap().unwrap().next_fetch, Some(at("2026-01-14T05:00:00Z")));
+        s.defer_feeds(&["f".into()], at("2026-01-14T01:10:00Z"))
+            .unwrap();
+        assert_eq!(
+            s.feed("f").unwrap().unwrap().next_fetch,
+            Some(at("2026-01-14T01:30:00Z"))
+        );
+        s.defer_feeds(&["f".into()], at("2026-01-14T05:00:00Z"))
+            .unwrap();
+        assert_eq!(
+            s.feed("f").unwrap().unwrap().next_fetch,
+            Some(at("2026-01-14T05:00:00Z"))
+        );
     }
 }

@@ -71,6 +71,23 @@ pub enum Command {
     Serve,
     /// Serve the bundled fixtures on 127.0.0.1, run the whole pipeline on them, print what to open
     Demo(DemoArgs),
+    /// Correct story folding: stories carried by several feeds are clusters of entries
+    Cluster(ClusterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    pub action: ClusterAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterAction {
+    /// Take an entry out of the story it was folded into; it stays on its own from then on
+    Split {
+        /// The entry: its numeric id or its Atom id (urn:uuid:…)
+        entry: String,
+    },
 }
 
 #[derive(Debug, Args)]

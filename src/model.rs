@@ -161,6 +161,22 @@ pub struct StoredEntry {
     pub feed_url: String,
     pub feed_link: Option<String>,
     pub tags: Vec<String>,
+    /// The story's cluster; entries of one cluster are the same story from several feeds.
+    pub cluster_id: i64,
+    /// The cluster's other members (other outlets that carried the story), first seen first.
+    pub related: Vec<Related>,
+    /// Plain-text opening of the entry.
+    pub excerpt: String,
+}
+
+/// Another outlet's copy of a story.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Related {
+    pub entry_id: i64,
+    pub feed_id: String,
+    pub feed_title: String,
+    pub title: String,
+    pub link: Option<String>,
 }
 
 /// What a refresh of one feed did, for logs, progress and exit codes.
@@ -171,6 +187,8 @@ pub struct RefreshReport {
     pub inserted: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// New entries that joined a story already carried by another feed.
+    pub folded: usize,
     pub warnings: Vec<String>,
     /// Set when the refresh failed; the reason as recorded on the feed.
     pub error: Option<String>,

@@ -25,7 +25,9 @@ use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta
 use crate::model::{FeedRecord, FeedState, ParsedFeed, RefreshReport};
 use crate::parse::{self, ParseContext, ParseError};
 use crate::schedule::{FeedSchedule, NextFetch, auto_interval};
-use crate::store::{FeedIdentity, FetchRecord, FetchRecordOutcome, Store, StoreError};
+use crate::store::{
+    DedupSettings, FeedIdentity, FetchRecord, FetchRecordOutcome, Store, StoreError,
+};
 
 /// Why a document could not be turned into entries.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +136,14 @@ impl Refresher {
             config,
             fetcher,
             store,
+        }
+    }
+
+    /// `[dedup]` as the store takes it.
+    pub fn dedup_settings(&self) -> DedupSettings {
+        DedupSettings {
+            window: self.config.dedup.window,
+            title_similarity: self.config.dedup.title_similarity,
         }
     }
 
@@ -341,14 +351,16 @@ impl Refresher {
                         };
                         let id = feed.id.clone();
                         let entries = parsed.entries;
+                        let settings = self.dedup_settings();
                         return match self
-                            .with_store(move |s| s.store_fetch(&id, &rec, &entries))
+                            .with_store(move |s| s.store_fetch(&id, &rec, &entries, &settings))
                             .await
                         {
                             Ok(c) => {
                                 report.inserted = c.inserted;
                                 report.updated = c.updated;
                                 report.unchanged = c.unchanged;
+                                report.folded = c.folded;
                                 tracing::info!(
                                     feed = %feed.id, new = c.inserted, updated = c.updated,
                                     ms = started.elapsed().as_millis() as u64, "fetched"

@@ -69,7 +69,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
             site.base_url()
         );
         println!();
-        println!("{:<16} {:>5} {:>8}  {}", "FEED", "NEW", "UPDATED", "NOTES");
+        println!("{:<16} {:>5} {:>8} {:>7}  NOTES", "FEED", "NEW", "UPDATED", "FOLDED");
         let mut reports = cycle.reports.clone();
         reports.sort_by(|a, b| a.feed_id.cmp(&b.feed_id));
         for r in &reports {
@@ -78,10 +78,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
                 None if r.warnings.is_empty() => String::new(),
                 None => format!("{} recovered: {}", r.warnings.len(), r.warnings.join("; ")),
             };
-            println!(
-                "{:<16} {:>5} {:>8}  {}",
-                r.feed_id, r.inserted, r.updated, notes
-            );
+            println!("{:<16} {:>5} {:>8} {:>7}  {}", r.feed_id, r.inserted, r.updated, r.folded, notes);
         }
 
         let out_dir = args.out_dir.clone();
@@ -96,7 +93,11 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
                     .with_context(|| format!("writing {}", path.display()))?;
                 written.push(path);
             }
-            println!("\n{} entries in the merged feed.", merged.entries.len());
+            let shared = merged.entries.iter().filter(|e| !e.related.is_empty()).count();
+            println!(
+                "\n{} stories in the merged feed ({shared} carried by several feeds, folded into one entry each).",
+                merged.entries.len()
+            );
             written
         };
         println!("\nFiles:");

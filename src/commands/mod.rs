@@ -2,6 +2,7 @@
 //! opening the store the way every command does.
 
 mod check;
+mod cluster;
 mod demo;
 mod export;
 mod fetch;
@@ -30,6 +31,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Status(a) => status::run(cli, a),
         Command::Serve => serve::run(cli),
         Command::Demo(a) => demo::run(cli, a),
+        Command::Cluster(a) => cluster::run(cli, a),
     }
 }
 

@@ -36,7 +36,7 @@ pub fn run(cli: &Cli, args: &PreviewArgs) -> anyhow::Result<Exit> {
             now: Utc::now(),
         };
         process_document(&bytes, args.content_type.as_deref(), &ctx, max)
-            .with_context(|| format!("{}", args.source))?
+            .with_context(|| args.source.clone())?
     };
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -5,6 +5,8 @@
 //! original link, RFC 3339 dates and an `atom:source` naming the feed it came from. Content is
 //! `type="html"`, already sanitized with absolute URLs; nothing outside XML 1.0 reaches here
 //! because [`crate::clean`] removed it on the way in (it is stripped again as a last guard).
+//! One entry stands for each story: the other outlets that carried it are listed as
+//! `link rel="related"` and in an "Also reported by" line at the end of the content.
 
 use std::fmt::Write;
 
@@ -60,6 +62,16 @@ fn entry(out: &mut String, e: &StoredEntry) {
             text(link)
         );
     }
+    for r in &e.related {
+        if let Some(link) = &r.link {
+            let _ = writeln!(
+                out,
+                "    <link rel=\"related\" type=\"text/html\" href=\"{}\" title=\"{}\"/>",
+                text(link),
+                text(&r.feed_title)
+            );
+        }
+    }
     if let Some(p) = e.published {
         let _ = writeln!(out, "    <published>{}</published>", rfc3339(p));
     }
@@ -103,8 +115,8 @@ fn entry(out: &mut String, e: &StoredEntry) {
             text(summary)
         );
     }
-    let body = e.content.as_deref().or(e.summary.as_deref()).unwrap_or("");
-    let _ = writeln!(out, "    <content type=\"html\">{}</content>", text(body));
+    let body = super::body_with_related(e);
+    let _ = writeln!(out, "    <content type=\"html\">{}</content>", text(&body));
     out.push_str("  </entry>\n");
 }
 

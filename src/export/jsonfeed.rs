@@ -15,9 +15,17 @@ pub fn render(feed: &MergedFeed<'_>) -> String {
             let mut item = json!({
                 "id": e.uid,
                 "title": e.title,
-                "content_html": e.content.as_deref().or(e.summary.as_deref()).unwrap_or(""),
+                "content_html": super::body_with_related(e),
                 "date_modified": rfc3339(e.updated),
-                "_tributary": { "feed": e.feed_id, "source_title": e.feed_title, "source_url": e.feed_url },
+                "_tributary": {
+                    "feed": e.feed_id,
+                    "source_title": e.feed_title,
+                    "source_url": e.feed_url,
+                    "cluster": e.cluster_id,
+                    "also_reported_by": e.related.iter().map(|r| json!({
+                        "feed": r.feed_id, "source_title": r.feed_title, "title": r.title, "url": r.link,
+                    })).collect::<Vec<_>>(),
+                },
             });
             if let Some(link) = &e.link {
                 item["url"] = json!(link);

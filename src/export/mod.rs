@@ -70,11 +70,12 @@ pub fn merged_feed<'a>(
         limit: output.limit,
     })?;
     for e in &mut entries {
+        e.feed_title = display_title(feeds, &e.feed_id, &e.feed_title);
         if let Some(f) = feeds.get(&e.feed_id) {
-            e.feed_title = f.display_title(Some(&e.feed_title)).to_string();
             e.tags = f.tags.clone();
-        } else if e.feed_title.is_empty() {
-            e.feed_title = e.feed_id.clone();
+        }
+        for r in &mut e.related {
+            r.feed_title = display_title(feeds, &r.feed_id, &r.feed_title);
         }
     }
     let updated = entries.iter().map(|e| e.updated).max().unwrap_or(now);
@@ -84,6 +85,15 @@ pub fn merged_feed<'a>(
         base_url: &config.server.base_url,
         updated,
     })
+}
+
+/// A feed's title for readers: configured, else its own, else its id.
+fn display_title(feeds: &FeedsFile, id: &str, own: &str) -> String {
+    match feeds.get(id) {
+        Some(f) => f.display_title(Some(own)).to_string(),
+        None if own.is_empty() => id.to_string(),
+        None => own.to_string(),
+    }
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename), and
@@ -143,6 +153,39 @@ pub enum ExportError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+}
+
+/// An entry's HTML body (content, else summary) followed, for a story several outlets
+/// carried, by an "Also reported by" line linking each of them.
+pub fn body_with_related(e: &StoredEntry) -> String {
+    let mut body = e
+        .content
+        .as_deref()
+        .or(e.summary.as_deref())
+        .unwrap_or("")
+        .to_string();
+    if e.related.is_empty() {
+        return body;
+    }
+    let outlets: Vec<String> = e
+        .related
+        .iter()
+        .map(|r| {
+            let name = xml_escape(&r.feed_title).into_owned();
+            match &r.link {
+                Some(l) => format!(
+                    "<a href=\"{}\" rel=\"noopener noreferrer\">{name}</a>",
+                    xml_escape(l)
+                ),
+                None => name,
+            }
+        })
+        .collect();
+    body.push_str(&format!(
+        "\n<p>Also reported by: {}.</p>",
+        outlets.join(", ")
+    ));
+    body
 }
 
 /// Escapes text for XML content and attribute values.

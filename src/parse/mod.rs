@@ -223,7 +223,13 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
         .collect();
     // Dates in the future are clamped to the fetch time (policy in `dates`).
     let clamp = |d: Option<DateTime<Utc>>| {
-        d.map(|d| if d > ctx.now + dates::FUTURE_TOLERANCE { ctx.now } else { d })
+        d.map(|d| {
+            if d > ctx.now + dates::FUTURE_TOLERANCE {
+                ctx.now
+            } else {
+                d
+            }
+        })
     };
     Some(NewEntry {
         id,

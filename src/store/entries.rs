@@ -1,12 +1,17 @@
-//! The `entries` and `tombstones` tables: storing a feed's batch and reading entries back.
+//! The `entries` and `tombstones` tables: storing a feed's batch and reading entries back,
+//! one per story (cluster), with the other outlets that carried it.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
+use super::clusters::{self, DedupSettings, NewMember};
 use super::feeds::write_fetch_record;
 use super::{FetchRecord, Store, StoreError, fmt_time, parse_opt_time, parse_time};
 use crate::dedup::{self, KeyMode};
-use crate::model::{NewEntry, StoredEntry};
+use crate::model::{NewEntry, Related, StoredEntry};
+
+/// Characters of plain text kept as an entry's excerpt.
+const EXCERPT_CHARS: usize = 600;
 
 /// How many entries of a batch were new, changed, or already stored as they are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -14,6 +19,8 @@ pub struct BatchCounts {
     pub inserted: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// New entries that joined another feed's story.
+    pub folded: usize,
 }
 
 /// Which entries to read back.
@@ -37,13 +44,14 @@ impl Store {
     /// Stores one fetch's entries and the feed's fetch record in a single transaction: a crash
     /// leaves either the whole batch or none of it. An entry whose key is known and whose
     /// content changed is updated in place with a new `updated` time; a tombstoned key is
-    /// skipped. If the batch reuses one guid for different items, the feed switches to keys by
-    /// link for good.
+    /// skipped; a new entry is put into a story cluster. If the batch reuses one guid for
+    /// different items, the feed switches to keys by link for good.
     pub fn store_fetch(
         &mut self,
         feed_id: &str,
         record: &FetchRecord,
         entries: &[NewEntry],
+        dedup_settings: &DedupSettings,
     ) -> Result<BatchCounts, StoreError> {
         let now = record.at;
         let tx = self.conn.transaction()?;
@@ -72,13 +80,13 @@ impl Store {
                 .prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND entry_key = ?2")?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO entries (feed_id, entry_key, uid, guid, link, canonical_url, title, summary, content,
-                    authors, published, updated, first_seen, sort_time, revision)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    authors, published, updated, first_seen, sort_time, revision, excerpt)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             let mut update = tx.prepare_cached(
                 "UPDATE entries SET link = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6,
                     authors = ?7, published = coalesce(?8, published), updated = ?9, revision = ?10,
-                    sort_time = coalesce(?8, published, first_seen)
+                    sort_time = coalesce(?8, published, first_seen), excerpt = ?11
                  WHERE id = ?1",
             )?;
             let mut seen_in_batch = std::collections::HashSet::new();
@@ -92,16 +100,25 @@ impl Store {
                 let authors = serde_json::to_string(&e.authors).unwrap_or_else(|_| "[]".into());
                 let canonical = e.link.as_deref().map(dedup::canonical_url);
                 let published = e.published.map(fmt_time);
+                let excerpt = excerpt_of(e);
                 let existing: Option<(i64, String)> = find
                     .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 match existing {
                     Some((_, old)) if old == revision => counts.unchanged += 1,
                     Some((rowid, _)) => {
-                        let updated = fmt_time(now);
                         update.execute(params![
-                            rowid, e.link, canonical, e.title, e.summary, e.content, authors,
-                            published, updated, revision
+                            rowid,
+                            e.link,
+                            canonical,
+                            e.title,
+                            e.summary,
+                            e.content,
+                            authors,
+                            published,
+                            fmt_time(now),
+                            revision,
+                            excerpt
                         ])?;
                         counts.updated += 1;
                     }
@@ -129,37 +146,65 @@ impl Store {
                             fmt_time(updated),
                             fmt_time(now),
                             fmt_time(sort_time),
-                            revision
+                            revision,
+                            excerpt
                         ])?;
+                        let entry_id = tx.last_insert_rowid();
+                        let member = NewMember {
+                            entry_id,
+                            feed_id,
+                            canonical_url: canonical.as_deref(),
+                            title: &e.title,
+                            excerpt: &excerpt,
+                            at: sort_time,
+                            now,
+                        };
+                        let cluster = clusters::assign(&tx, &member, dedup_settings)?;
+                        if cluster_has_others(&tx, cluster, entry_id)? {
+                            counts.folded += 1;
+                        }
                         counts.inserted += 1;
                     }
                 }
             }
+            clusters::trim_index(&tx, now, dedup_settings)?;
         }
         write_fetch_record(&tx, feed_id, record)?;
         tx.commit()?;
         Ok(counts)
     }
 
-    /// Entries newest first (by published time, else first seen), joined with their feed.
+    /// One entry per story, newest first (by published time, else first seen): of each
+    /// cluster, the first-seen member among the selected feeds stands for it, with the other
+    /// members as `related` and `updated` as the newest change in the cluster.
     pub fn entries(&self, filter: &EntryFilter) -> Result<Vec<StoredEntry>, StoreError> {
-        let mut sql = String::from(
-            "SELECT e.id, e.feed_id, e.uid, e.title, e.link, e.summary, e.content, e.authors, e.published,
-                    e.updated, e.first_seen, coalesce(f.title, ''), coalesce(f.effective_url, f.url), f.site_link
-             FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE 1 = 1",
-        );
+        let mut feed_clause = String::new();
         let mut args: Vec<String> = Vec::new();
         if let Some(ids) = &filter.feed_ids {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            sql.push_str(" AND e.feed_id IN (");
-            for (i, id) in ids.iter().enumerate() {
-                sql.push_str(if i == 0 { "?" } else { ", ?" });
-                args.push(id.clone());
-            }
-            sql.push(')');
+            feed_clause = format!(" IN ({})", vec!["?"; ids.len()].join(", "));
+            args.extend(ids.iter().cloned());
+            args.extend(ids.iter().cloned());
         }
+        let (in_feeds, other_in_feeds) = if feed_clause.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(" AND e.feed_id{feed_clause}"),
+                format!(" AND o.feed_id{feed_clause}"),
+            )
+        };
+        let mut sql = format!(
+            "SELECT e.id, e.feed_id, e.uid, e.title, e.link, e.summary, e.content, e.authors, e.published,
+                    e.updated, e.first_seen, coalesce(f.title, ''), coalesce(f.effective_url, f.url), f.site_link,
+                    e.cluster_id, e.excerpt
+             FROM entries e JOIN feeds f ON f.id = e.feed_id
+             WHERE 1 = 1{in_feeds}
+               AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id{other_in_feeds}
+                               AND (o.first_seen < e.first_seen OR (o.first_seen = e.first_seen AND o.id < e.id)))"
+        );
         if let Some(since) = filter.since {
             sql.push_str(" AND e.sort_time >= ?");
             args.push(fmt_time(since));
@@ -168,61 +213,63 @@ impl Store {
         args.push(filter.limit.to_string());
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, Option<String>>(8)?,
-                r.get::<_, String>(9)?,
-                r.get::<_, String>(10)?,
-                r.get::<_, String>(11)?,
-                r.get::<_, String>(12)?,
-                r.get::<_, Option<String>>(13)?,
-            ))
+            Ok(RawEntry {
+                rowid: r.get(0)?,
+                feed_id: r.get(1)?,
+                uid: r.get(2)?,
+                title: r.get(3)?,
+                link: r.get(4)?,
+                summary: r.get(5)?,
+                content: r.get(6)?,
+                authors: r.get(7)?,
+                published: r.get(8)?,
+                updated: r.get(9)?,
+                first_seen: r.get(10)?,
+                feed_title: r.get(11)?,
+                feed_url: r.get(12)?,
+                feed_link: r.get(13)?,
+                cluster_id: r.get::<_, Option<i64>>(14)?.unwrap_or(0),
+                excerpt: r.get(15)?,
+            })
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (
-                rowid,
-                feed_id,
-                uid,
-                title,
-                link,
-                summary,
-                content,
-                authors,
-                published,
-                updated,
-                first_seen,
-                ft,
-                fu,
-                fl,
-            ) = row?;
-            out.push(StoredEntry {
-                rowid,
-                feed_id,
-                uid,
-                title,
-                link,
-                summary,
-                content,
-                authors: serde_json::from_str(&authors)
-                    .map_err(|_| StoreError::Corrupt("entries.authors".into()))?,
-                published: parse_opt_time(published, "entries.published")?,
-                updated: parse_time(&updated, "entries.updated")?,
-                first_seen: parse_time(&first_seen, "entries.first_seen")?,
-                feed_title: ft,
-                feed_url: fu,
-                feed_link: fl,
-                tags: Vec::new(),
-            });
+            out.push(row?.into_entry()?);
         }
+        self.attach_related(&mut out)?;
         Ok(out)
+    }
+
+    /// Fills `related` and the cluster-wide `updated` of each entry.
+    fn attach_related(&self, entries: &mut [StoredEntry]) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, e.feed_id, coalesce(f.title, ''), e.title, e.link, e.updated
+             FROM entries e JOIN feeds f ON f.id = e.feed_id
+             WHERE e.cluster_id = ?1 ORDER BY e.first_seen, e.id",
+        )?;
+        for entry in entries.iter_mut() {
+            let members = stmt.query_map([entry.cluster_id], |r| {
+                Ok((
+                    Related {
+                        entry_id: r.get(0)?,
+                        feed_id: r.get(1)?,
+                        feed_title: r.get(2)?,
+                        title: r.get(3)?,
+                        link: r.get(4)?,
+                    },
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            for m in members {
+                let (related, updated) = m?;
+                let updated = parse_time(&updated, "entries.updated")?;
+                entry.updated = entry.updated.max(updated);
+                if related.entry_id != entry.rowid {
+                    entry.related.push(related);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Deletes entries first stored before `cutoff`, leaving tombstones so they never return.
@@ -240,6 +287,9 @@ impl Store {
             params![cutoff, fmt_time(now)],
         )?;
         let n = tx.execute("DELETE FROM entries WHERE first_seen < ?1", [cutoff])?;
+        if n > 0 {
+            clusters::repair_after_delete(&tx)?;
+        }
         tx.commit()?;
         Ok(n)
     }
@@ -259,10 +309,74 @@ impl Store {
     }
 }
 
+fn cluster_has_others(
+    tx: &rusqlite::Transaction<'_>,
+    cluster: i64,
+    entry_id: i64,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM entries WHERE cluster_id = ?1 AND id <> ?2 LIMIT 1")?
+        .exists(params![cluster, entry_id])?)
+}
+
+/// The plain-text opening of an entry: summary, else content, else nothing.
+fn excerpt_of(e: &NewEntry) -> String {
+    let html = e.summary.as_deref().or(e.content.as_deref()).unwrap_or("");
+    let text = crate::clean::plain_text(html);
+    crate::parse::excerpt(&text, EXCERPT_CHARS)
+}
+
+/// A row as read, before its text columns are parsed.
+struct RawEntry {
+    rowid: i64,
+    feed_id: String,
+    uid: String,
+    title: String,
+    link: Option<String>,
+    summary: Option<String>,
+    content: Option<String>,
+    authors: String,
+    published: Option<String>,
+    updated: String,
+    first_seen: String,
+    feed_title: String,
+    feed_url: String,
+    feed_link: Option<String>,
+    cluster_id: i64,
+    excerpt: String,
+}
+
+impl RawEntry {
+    fn into_entry(self) -> Result<StoredEntry, StoreError> {
+        Ok(StoredEntry {
+            authors: serde_json::from_str(&self.authors)
+                .map_err(|_| StoreError::Corrupt("entries.authors".into()))?,
+            published: parse_opt_time(self.published, "entries.published")?,
+            updated: parse_time(&self.updated, "entries.updated")?,
+            first_seen: parse_time(&self.first_seen, "entries.first_seen")?,
+            rowid: self.rowid,
+            feed_id: self.feed_id,
+            uid: self.uid,
+            title: self.title,
+            link: self.link,
+            summary: self.summary,
+            content: self.content,
+            feed_title: self.feed_title,
+            feed_url: self.feed_url,
+            feed_link: self.feed_link,
+            tags: Vec::new(),
+            cluster_id: self.cluster_id,
+            related: Vec::new(),
+            excerpt: self.excerpt,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::FetchRecordOutcome as Outcome;
+    use crate::store::clusters::DedupSettings;
 
     fn entry(id: &str, title: &str, content: &str) -> NewEntry {
         NewEntry {
@@ -325,6 +439,7 @@ mod tests {
                 "a",
                 &record("2026-01-14T07:00:00Z"),
                 &[entry("1", "T", "v1")],
+                &DedupSettings::default(),
             )
             .unwrap();
         assert_eq!(c.inserted, 1);
@@ -334,6 +449,7 @@ mod tests {
                 "a",
                 &record("2026-01-14T08:00:00Z"),
                 &[entry("1", "T", "v1")],
+                &DedupSettings::default(),
             )
             .unwrap();
         assert_eq!(
@@ -341,7 +457,8 @@ mod tests {
             BatchCounts {
                 inserted: 0,
                 updated: 0,
-                unchanged: 1
+                unchanged: 1,
+                folded: 0
             }
         );
         let c = s
@@ -349,6 +466,7 @@ mod tests {
                 "a",
                 &record("2026-01-14T09:00:00Z"),
                 &[entry("1", "T", "v2")],
+                &DedupSettings::default(),
             )
             .unwrap();
         assert_eq!(c.updated, 1);
@@ -369,6 +487,7 @@ mod tests {
             "a",
             &record("2026-01-14T07:00:00Z"),
             &[entry("1", "T", "v1")],
+            &DedupSettings::default(),
         )
         .unwrap();
         let n = s
@@ -383,6 +502,7 @@ mod tests {
                 "a",
                 &record("2026-01-15T07:00:00Z"),
                 &[entry("1", "T", "v1")],
+                &DedupSettings::default(),
             )
             .unwrap();
         assert_eq!(c.inserted, 0);
@@ -397,7 +517,12 @@ mod tests {
         let mut b = entry("same", "Second story", "y");
         b.link = Some("https://a.example/2".into());
         let c = s
-            .store_fetch("a", &record("2026-01-14T07:00:00Z"), &[a, b])
+            .store_fetch(
+                "a",
+                &record("2026-01-14T07:00:00Z"),
+                &[a, b],
+                &DedupSettings::default(),
+            )
             .unwrap();
         assert_eq!(c.inserted, 2);
         assert!(s.feed("a").unwrap().unwrap().keys_by_link);

@@ -4,6 +4,7 @@
 //! `store/migrations/` by `PRAGMA user_version`, each in its own transaction. Feeds and
 //! entries live in their own files; export and status read through the methods here.
 
+mod clusters;
 mod entries;
 mod feeds;
 
@@ -12,13 +13,15 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
-pub use entries::{EntryFilter, StoreCounts};
+pub use clusters::{DedupSettings, Split, SplitRefusal};
+pub use entries::{BatchCounts, EntryFilter, StoreCounts};
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_redirects_and_gone.sql"),
+    include_str!("migrations/0003_clusters.sql"),
 ];
 
 /// A storage failure.

@@ -21,6 +21,7 @@ pub mod demo;
 pub mod export;
 pub mod fetch;
 pub mod lock;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod refresh;

@@ -22,6 +22,7 @@ use url::Url;
 use crate::config::{Config, FeedConfig, FeedsFile};
 use crate::decode;
 use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta, host_key};
+use crate::metrics::Metrics;
 use crate::model::{FeedRecord, FeedState, ParsedFeed, RefreshReport};
 use crate::parse::{self, ParseContext, ParseError};
 use crate::schedule::{FeedSchedule, NextFetch, auto_interval};
@@ -117,6 +118,7 @@ pub struct Refresher {
     config: Arc<Config>,
     fetcher: Arc<Fetcher>,
     store: Arc<Mutex<Store>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Which feeds a run takes.
@@ -136,7 +138,14 @@ impl Refresher {
             config,
             fetcher,
             store,
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Records fetch metrics into `metrics` (the server's) instead of a private set.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Refresher {
+        self.metrics = metrics;
+        self
     }
 
     /// `[dedup]` as the store takes it.
@@ -232,6 +241,21 @@ impl Refresher {
     /// problems land in the report and in the feed's health. `all` is the configured list,
     /// for holding back a whole host after a 429.
     pub async fn refresh_feed(&self, feed: &FeedConfig, all: &[FeedConfig]) -> RefreshReport {
+        let started = std::time::Instant::now();
+        let report = self.refresh_feed_once(feed, all).await;
+        let outcome = match (&report.error, report.skipped, report.not_modified) {
+            (_, true, _) => "deferred",
+            (Some(e), _, _) if e.contains("HTTP 410") => "gone",
+            (Some(_), _, _) => "failed",
+            (None, _, true) => "not_modified",
+            (None, _, false) => "ok",
+        };
+        self.metrics
+            .fetched(outcome, started.elapsed().as_secs_f64(), report.inserted);
+        report
+    }
+
+    async fn refresh_feed_once(&self, feed: &FeedConfig, all: &[FeedConfig]) -> RefreshReport {
         let mut report = RefreshReport {
             feed_id: feed.id.clone(),
             ..Default::default()

@@ -6,20 +6,21 @@
 //! (`--once`: exits after writing the outputs).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
 
-use super::{load_config, runtime, shutdown_signal};
+use super::{app_state, load_config, runtime, shutdown_signal};
 use crate::Exit;
 use crate::cli::{Cli, DemoArgs};
 use tributary::config::FeedsFile;
 use tributary::demo::FixtureServer;
-use tributary::export::{self, Format};
+use tributary::export::{self, Filters, Format};
 use tributary::fetch::Fetcher;
+use tributary::metrics::Metrics;
 use tributary::refresh::{Refresher, Selection};
-use tributary::server::{self, AppState};
+use tributary::server;
 use tributary::store::Store;
 
 pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
@@ -57,7 +58,8 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
             &config.storage.database,
         )?));
         let fetcher = Arc::new(Fetcher::new(&config.fetch)?);
-        let refresher = Refresher::new(config.clone(), fetcher, store.clone());
+                let metrics = Arc::new(Metrics::new());
+        let refresher = Refresher::new(config.clone(), fetcher, store.clone()).with_metrics(metrics.clone());
         let feeds = Arc::new(feeds);
         let cycle = refresher
             .run_cycle(feeds.clone(), Selection::All, |_| {})
@@ -85,7 +87,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
         let written = {
             let s = store.lock().unwrap_or_else(|p| p.into_inner());
             let output = config.output(None).context("no output configured")?;
-            let merged = export::merged_feed(&s, &config, &feeds, output, Utc::now())?;
+            let merged = export::merged_feed(&s, &config, &feeds, output, &Filters::default(), Utc::now())?;
             let mut written = Vec::new();
             for format in [Format::Atom, Format::Json] {
                 let path = out_dir.join(format!("{}.{}", output.name, format.extension()));
@@ -118,11 +120,8 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
         println!("  {base}/feeds/all.json   the same as JSON Feed");
         println!("  {}/   the stand-in outlets", site.base_url());
         println!("\nServing until interrupted (Ctrl-C).");
-        let state = Arc::new(AppState {
-            config: config.clone(),
-            feeds: RwLock::new(feeds),
-            store,
-        });
+                drop(store);
+        let state = app_state(&config, feeds, Some(refresher), metrics)?;
         server::serve(listener, state, shutdown_signal())
             .await
             .context("serving HTTP")?;

@@ -9,7 +9,7 @@ use super::{load_config, load_feeds, open_store};
 use crate::Exit;
 use crate::cli::{Cli, ExportArgs};
 use tributary::config::{ConfigError, ConfigErrors};
-use tributary::export;
+use tributary::export::{self, Filters};
 
 pub fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<Exit> {
     let config = load_config(cli)?;
@@ -32,7 +32,14 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<Exit> {
     };
     let store = open_store(&config)?;
     let store = store.lock().unwrap_or_else(|p| p.into_inner());
-    let merged = export::merged_feed(&store, &config, &feeds, output, Utc::now())?;
+    let merged = export::merged_feed(
+        &store,
+        &config,
+        &feeds,
+        output,
+        &Filters::default(),
+        Utc::now(),
+    )?;
     let doc = args.format.render(&merged);
     if args.out.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();

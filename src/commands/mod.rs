@@ -64,6 +64,22 @@ pub fn open_store(config: &Config) -> anyhow::Result<Arc<Mutex<Store>>> {
     Ok(Arc::new(Mutex::new(store)))
 }
 
+/// The server's shared state, with a read connection of its own to the database.
+pub fn app_state(
+    config: &Arc<Config>,
+    feeds: Arc<FeedsFile>,
+    refresher: Option<tributary::refresh::Refresher>,
+    metrics: Arc<tributary::metrics::Metrics>,
+) -> anyhow::Result<Arc<tributary::server::AppState>> {
+    Ok(Arc::new(tributary::server::AppState {
+        config: config.clone(),
+        feeds: std::sync::RwLock::new(feeds),
+        store: open_store(config)?,
+        metrics,
+        refresher,
+    }))
+}
+
 /// A multi-threaded runtime for the async commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -2,18 +2,19 @@
 //! `feeds.toml` when it changes (an invalid edit is logged and the running list stays).
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use chrono::Utc;
 
-use super::{load_config, load_feeds, open_store, runtime, shutdown_signal};
+use super::{app_state, load_config, load_feeds, open_store, runtime, shutdown_signal};
 use crate::Exit;
 use crate::cli::Cli;
 use tributary::config::{Config, FeedsFile};
 use tributary::fetch::Fetcher;
 use tributary::lock::RunLock;
+use tributary::metrics::Metrics;
 use tributary::refresh::{Refresher, Selection};
 use tributary::server::{self, AppState};
 
@@ -28,18 +29,18 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let _lock = RunLock::acquire(&RunLock::path_for(&config.storage.database))?;
     let store = open_store(&config)?;
     let fetcher = Arc::new(Fetcher::new(&config.fetch).context("building the HTTP client")?);
-    let refresher = Refresher::new(config.clone(), fetcher, store.clone());
-    let state = Arc::new(AppState {
-        config: config.clone(),
-        feeds: RwLock::new(feeds),
-        store,
-    });
+    let metrics = Arc::new(Metrics::new());
+    let refresher = Refresher::new(config.clone(), fetcher, store).with_metrics(metrics.clone());
+    let state = app_state(&config, feeds, Some(refresher.clone()), metrics)?;
 
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("listening on {}", config.server.listen))?;
-        tracing::info!(listen = %config.server.listen, feeds_file = %cli.feeds.display(), "daemon started");
+        let listen = listener
+            .local_addr()
+            .map_or_else(|_| config.server.listen.to_string(), |a| a.to_string());
+        tracing::info!(listen = %listen, feeds_file = %cli.feeds.display(), "daemon started");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server_stop = {
             let mut rx = stop_rx.clone();
@@ -53,7 +54,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         let mut mtime = modified(&cli.feeds);
         loop {
             reload_if_changed(&cli.feeds, &mut mtime, &config, &state);
-            let feeds = state.feeds.read().unwrap_or_else(|p| p.into_inner()).clone();
+            let feeds = state
+                .feeds
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             let cycle = refresher.run_cycle(feeds, Selection::Due, |_| {});
             tokio::pin!(cycle);
             let finished = tokio::select! {
@@ -64,7 +69,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
                 Some(Ok(c)) => {
                     let attempted = c.reports.iter().filter(|r| !r.skipped).count();
                     if attempted > 0 {
-                        tracing::info!(feeds = attempted, failed = c.failed().count(), outputs_written = c.written.len(), "cycle finished");
+                        tracing::info!(
+                            feeds = attempted,
+                            failed = c.failed().count(),
+                            outputs_written = c.written.len(),
+                            "cycle finished"
+                        );
                     }
                 }
                 Some(Err(e)) => tracing::error!(error = %e, "cycle failed"),

@@ -34,11 +34,36 @@ pub fn render(feed: &MergedFeed<'_>) -> String {
         "  <generator version=\"{}\">Tributary</generator>",
         env!("CARGO_PKG_VERSION")
     );
+    let page = |cursor: Option<String>| {
+        let mut q = feed.query_string.clone();
+        if let Some(c) = cursor {
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str("before=");
+            q.push_str(&c);
+        }
+        let sep = if q.is_empty() { "" } else { "?" };
+        format!("{base}/feeds/{out_name}.atom{sep}{q}")
+    };
     let _ = writeln!(
         out,
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
-        text(&format!("{base}/feeds/{out_name}.atom"))
+        text(&page(None))
     );
+    if let Some(next) = feed.next {
+        // RFC 5005 paging: the first page and the next (older) one.
+        let _ = writeln!(
+            out,
+            "  <link rel=\"first\" type=\"application/atom+xml\" href=\"{}\"/>",
+            text(&page(None))
+        );
+        let _ = writeln!(
+            out,
+            "  <link rel=\"next\" type=\"application/atom+xml\" href=\"{}\"/>",
+            text(&page(Some(next.encode())))
+        );
+    }
     let _ = writeln!(
         out,
         "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",

@@ -47,7 +47,7 @@ pub fn render(feed: &MergedFeed<'_>) -> String {
             item
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "version": "https://jsonfeed.org/version/1.1",
         "title": feed.output.title,
         "home_page_url": format!("{base}/"),
@@ -55,5 +55,18 @@ pub fn render(feed: &MergedFeed<'_>) -> String {
         "authors": [{ "name": "Tributary" }],
         "items": items,
     });
+    if let Some(next) = feed.next {
+        let sep = if feed.query_string.is_empty() {
+            ""
+        } else {
+            "&"
+        };
+        doc["next_url"] = json!(format!(
+            "{base}/feeds/{}.json?{}{sep}before={}",
+            feed.output.name,
+            feed.query_string,
+            next.encode()
+        ));
+    }
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }

@@ -3,6 +3,7 @@
 
 pub mod atom;
 pub mod jsonfeed;
+pub mod opml;
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{Config, FeedsFile, OutputConfig};
 use crate::model::StoredEntry;
-use crate::store::{EntryFilter, Store, StoreError};
+use crate::store::{Cursor, EntryFilter, Store, StoreError};
 
 /// A merged feed ready to render: the output, its entries newest first, and where it lives.
 #[derive(Debug, Clone)]
@@ -22,6 +23,49 @@ pub struct MergedFeed<'a> {
     pub base_url: &'a str,
     /// Newest change among the entries, else `now`.
     pub updated: DateTime<Utc>,
+    /// The reader's filters, as a query string (without paging), for self and paging links.
+    pub query_string: String,
+    /// Where the next (older) page starts, when there may be one (RFC 5005 `rel="next"`).
+    pub next: Option<Cursor>,
+}
+
+/// What a reader asked for on top of the output's own selection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// Only feeds carrying this tag.
+    pub tag: Option<String>,
+    /// Only this feed.
+    pub feed: Option<String>,
+    /// Full-text search.
+    pub q: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many (never more than the output's limit).
+    pub limit: Option<usize>,
+    /// Older than this position (paging).
+    pub before: Option<Cursor>,
+}
+
+impl Filters {
+    /// The filters as a query string, without paging: `tag=…&feed=…`.
+    pub fn query_string(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(v) = &self.tag {
+            q.append_pair("tag", v);
+        }
+        if let Some(v) = &self.feed {
+            q.append_pair("feed", v);
+        }
+        if let Some(v) = &self.q {
+            q.append_pair("q", v);
+        }
+        if let Some(v) = self.since {
+            q.append_pair("since", &crate::model::rfc3339(v));
+        }
+        if let Some(v) = self.limit {
+            q.append_pair("limit", &v.to_string());
+        }
+        q.finish()
+    }
 }
 
 /// The output formats.
@@ -47,27 +91,34 @@ impl Format {
     }
 }
 
-/// Reads the entries of `output` from the store: feeds filtered by the output's tags, each
-/// entry labelled with its feed's display title and tags.
+/// Reads the entries of `output` from the store: feeds filtered by the output's tags and the
+/// reader's selection, one entry per story, each labelled with its feed's display title and tags.
 pub fn merged_feed<'a>(
     store: &Store,
     config: &'a Config,
     feeds: &FeedsFile,
     output: &'a OutputConfig,
+    filters: &Filters,
     now: DateTime<Utc>,
 ) -> Result<MergedFeed<'a>, StoreError> {
-    let feed_ids: Option<Vec<String>> = (!output.tags.is_empty()).then(|| {
+    let restricted = !output.tags.is_empty() || filters.tag.is_some() || filters.feed.is_some();
+    let feed_ids: Option<Vec<String>> = restricted.then(|| {
         feeds
             .feeds
             .iter()
-            .filter(|f| f.tags.iter().any(|t| output.tags.contains(t)))
+            .filter(|f| output.tags.is_empty() || f.tags.iter().any(|t| output.tags.contains(t)))
+            .filter(|f| filters.tag.as_ref().is_none_or(|t| f.tags.contains(t)))
+            .filter(|f| filters.feed.as_ref().is_none_or(|id| &f.id == id))
             .map(|f| f.id.clone())
             .collect()
     });
+    let limit = filters.limit.unwrap_or(output.limit).clamp(1, output.limit);
     let mut entries = store.entries(&EntryFilter {
         feed_ids,
-        since: None,
-        limit: output.limit,
+        since: filters.since,
+        query: filters.q.clone(),
+        before: filters.before,
+        limit,
     })?;
     for e in &mut entries {
         e.feed_title = display_title(feeds, &e.feed_id, &e.feed_title);
@@ -79,11 +130,16 @@ pub fn merged_feed<'a>(
         }
     }
     let updated = entries.iter().map(|e| e.updated).max().unwrap_or(now);
+    let next = (entries.len() == limit)
+        .then(|| entries.last().map(Cursor::after))
+        .flatten();
     Ok(MergedFeed {
         output,
         entries,
         base_url: &config.server.base_url,
         updated,
+        query_string: filters.query_string(),
+        next,
     })
 }
 
@@ -125,7 +181,7 @@ pub fn write_file_outputs(
     let mut written = Vec::new();
     for output in config.outputs.iter().filter(|o| o.path.is_some()) {
         let Some(path) = &output.path else { continue };
-        let merged = merged_feed(store, config, feeds, output, now)?;
+        let merged = merged_feed(store, config, feeds, output, &Filters::default(), now)?;
         let format = if path.extension().is_some_and(|e| e == "json") {
             Format::Json
         } else {

@@ -1,23 +1,37 @@
-//! The HTTP server: merged feeds for readers, health for supervisors.
+//! The HTTP server: merged feeds for readers, JSON for scripts, health and metrics for admins.
 //!
 //! [`router`] is pure (state in, routes out) and [`serve`] runs it on a listener until the
 //! shutdown future resolves, so `tributary run`, `tributary serve`, `tributary demo` and the
-//! tests all bind and serve the same way (tests bind port 0).
+//! tests all bind and serve the same way (tests bind port 0). Every route answers within a
+//! timeout, request bodies are capped, responses are gzip-compressed when the client asks,
+//! and errors map to status codes in one place ([`ApiError`]).
+
+mod api;
+mod error;
+mod feeds;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use chrono::Utc;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::ApiError;
 
 use crate::config::{Config, FeedsFile};
-use crate::export::{self, Format};
+use crate::metrics::Metrics;
+use crate::refresh::Refresher;
 use crate::store::Store;
+
+/// Longest time a request may take before the server answers 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest request body accepted.
+pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// What the handlers share.
 #[derive(Debug)]
@@ -25,15 +39,52 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Replaced when `feeds.toml` is reloaded.
     pub feeds: RwLock<Arc<FeedsFile>>,
+    /// A read connection of the server's own (writers use theirs; WAL lets both proceed).
     pub store: Arc<Mutex<Store>>,
+    pub metrics: Arc<Metrics>,
+    /// Present when this process may fetch (admin refresh).
+    pub refresher: Option<Refresher>,
+}
+
+impl AppState {
+    /// The feeds list now in force.
+    pub fn feeds(&self) -> Arc<FeedsFile> {
+        self.feeds.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Runs blocking store work off the async threads.
+    pub async fn with_store<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Store, &AppState) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&store, &state)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("handler task failed: {e}")))?
+    }
 }
 
 /// The routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/feed.atom", get(default_feed))
-        .route("/feeds/{file}", get(named_feed))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
+        .route("/feed.atom", get(feeds::default_feed))
+        .route("/feeds/{file}", get(feeds::named_feed))
+        .route("/opml", get(api::opml))
+        .route("/api/entries", get(api::entries))
+        .route("/api/feeds", get(api::feeds))
+        .route("/api/feeds/{id}/refresh", post(api::refresh))
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .with_state(state)
 }
 
@@ -46,78 +97,4 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-/// A handler failure, mapped to a status in one place; internals are logged, never returned.
-#[derive(Debug)]
-pub enum ApiError {
-    NotFound(String),
-    Internal(String),
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            ApiError::NotFound(what) => {
-                (StatusCode::NOT_FOUND, format!("not found: {what}\n")).into_response()
-            }
-            ApiError::Internal(detail) => {
-                tracing::error!(error = %detail, "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
-            }
-        }
-    }
-}
-
-async fn healthz() -> &'static str {
-    "ok\n"
-}
-
-async fn default_feed(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    render_output(&state, None, Format::Atom).await
-}
-
-async fn named_feed(
-    State(state): State<Arc<AppState>>,
-    Path(file): Path<String>,
-) -> Result<Response, ApiError> {
-    let (name, format) = if let Some(n) = file.strip_suffix(".atom") {
-        (n, Format::Atom)
-    } else if let Some(n) = file.strip_suffix(".json") {
-        (n, Format::Json)
-    } else {
-        return Err(ApiError::NotFound(file));
-    };
-    render_output(&state, Some(name), format).await
-}
-
-async fn render_output(
-    state: &Arc<AppState>,
-    name: Option<&str>,
-    format: Format,
-) -> Result<Response, ApiError> {
-    let output = state
-        .config
-        .output(name)
-        .ok_or_else(|| ApiError::NotFound(format!("output `{}`", name.unwrap_or(""))))
-        .cloned()?;
-    let state = state.clone();
-    let body = tokio::task::spawn_blocking(move || {
-        let feeds = state
-            .feeds
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
-        let merged = export::merged_feed(&store, &state.config, &feeds, &output, Utc::now())
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok::<_, ApiError>(format.render(&merged))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let content_type = match format {
-        Format::Atom => "application/atom+xml; charset=utf-8",
-        Format::Json => "application/feed+json; charset=utf-8",
-    };
-    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }

@@ -30,7 +30,53 @@ pub struct EntryFilter {
     pub feed_ids: Option<Vec<String>>,
     /// Only entries whose time (published, else first seen) is at or after this.
     pub since: Option<DateTime<Utc>>,
+    /// Full-text search: every word must match (as a word prefix) in the title or text.
+    pub query: Option<String>,
+    /// Only entries after this position in newest-first order (keyset paging).
+    pub before: Option<Cursor>,
     pub limit: usize,
+}
+
+/// A position in the newest-first order: an entry's time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub time: DateTime<Utc>,
+    pub id: i64,
+}
+
+impl Cursor {
+    /// The position just after `e`.
+    pub fn after(e: &StoredEntry) -> Cursor {
+        Cursor {
+            time: e.published.unwrap_or(e.first_seen),
+            id: e.rowid,
+        }
+    }
+
+    /// `TIME~ID`, for URLs.
+    pub fn encode(&self) -> String {
+        format!("{}~{}", self.time.timestamp(), self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (t, id) = s.split_once('~')?;
+        Some(Cursor {
+            time: DateTime::from_timestamp(t.parse().ok()?, 0)?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// Turns what a reader typed into an FTS5 expression that cannot be malformed: each word a
+/// quoted prefix term, all required. `None` when there is no word to search for.
+pub fn fts_expression(query: &str) -> Option<String> {
+    let terms: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
 }
 
 /// Totals for status and metrics.
@@ -178,36 +224,53 @@ impl Store {
     /// cluster, the first-seen member among the selected feeds stands for it, with the other
     /// members as `related` and `updated` as the newest change in the cluster.
     pub fn entries(&self, filter: &EntryFilter) -> Result<Vec<StoredEntry>, StoreError> {
-        let mut feed_clause = String::new();
+        // The members a reader selected (feeds, search hits); of each story, the first seen
+        // selected member stands for it.
         let mut args: Vec<String> = Vec::new();
+        let mut cte = String::new();
+        let mut member = String::new();
+        if let Some(q) = &filter.query {
+            let Some(expr) = fts_expression(q) else {
+                return Ok(Vec::new());
+            };
+            cte = "WITH hits AS (SELECT rowid AS id FROM entries_fts WHERE entries_fts MATCH ?) "
+                .into();
+            args.push(expr);
+            member.push_str(" AND {t}.id IN (SELECT id FROM hits)");
+        }
+        let mut feed_args = Vec::new();
         if let Some(ids) = &filter.feed_ids {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            feed_clause = format!(" IN ({})", vec!["?"; ids.len()].join(", "));
-            args.extend(ids.iter().cloned());
-            args.extend(ids.iter().cloned());
+            member.push_str(&format!(
+                " AND {{t}}.feed_id IN ({})",
+                vec!["?"; ids.len()].join(", ")
+            ));
+            feed_args = ids.clone();
         }
-        let (in_feeds, other_in_feeds) = if feed_clause.is_empty() {
-            (String::new(), String::new())
-        } else {
-            (
-                format!(" AND e.feed_id{feed_clause}"),
-                format!(" AND o.feed_id{feed_clause}"),
-            )
-        };
+        let for_e = member.replace("{t}", "e");
+        let for_o = member.replace("{t}", "o");
+        args.extend(feed_args.iter().cloned());
+        args.extend(feed_args);
         let mut sql = format!(
-            "SELECT e.id, e.feed_id, e.uid, e.title, e.link, e.summary, e.content, e.authors, e.published,
+            "{cte}SELECT e.id, e.feed_id, e.uid, e.title, e.link, e.summary, e.content, e.authors, e.published,
                     e.updated, e.first_seen, coalesce(f.title, ''), coalesce(f.effective_url, f.url), f.site_link,
                     e.cluster_id, e.excerpt
              FROM entries e JOIN feeds f ON f.id = e.feed_id
-             WHERE 1 = 1{in_feeds}
-               AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id{other_in_feeds}
+             WHERE 1 = 1{for_e}
+               AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id{for_o}
                                AND (o.first_seen < e.first_seen OR (o.first_seen = e.first_seen AND o.id < e.id)))"
         );
         if let Some(since) = filter.since {
             sql.push_str(" AND e.sort_time >= ?");
             args.push(fmt_time(since));
+        }
+        if let Some(c) = filter.before {
+            sql.push_str(" AND (e.sort_time < ? OR (e.sort_time = ? AND e.id < ?))");
+            args.push(fmt_time(c.time));
+            args.push(fmt_time(c.time));
+            args.push(c.id.to_string());
         }
         sql.push_str(" ORDER BY e.sort_time DESC, e.id DESC LIMIT ?");
         args.push(filter.limit.to_string());

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use clusters::{DedupSettings, Split, SplitRefusal};
-pub use entries::{BatchCounts, EntryFilter, StoreCounts};
+pub use entries::{BatchCounts, Cursor, EntryFilter, StoreCounts, fts_expression};
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_redirects_and_gone.sql"),
     include_str!("migrations/0003_clusters.sql"),
+    include_str!("migrations/0004_search_and_version.sql"),
 ];
 
 /// A storage failure.
@@ -129,6 +130,25 @@ impl Store {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// A number that changes whenever anything readers see changes: the ETag validator.
+    pub fn version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT version FROM store_version WHERE id = 1", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// The soonest next fetch among feeds not marked gone: how long readers may cache.
+    pub fn earliest_next_fetch(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let s: Option<String> = self.conn.query_row(
+            "SELECT min(next_fetch) FROM feeds WHERE state <> 'gone'",
+            [],
+            |r| r.get(0),
+        )?;
+        parse_opt_time(s, "feeds.next_fetch")
     }
 
     /// The newest change to any entry (for Last-Modified and the feed's `updated`).

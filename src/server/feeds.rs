@@ -1,0 +1,189 @@
+//! The merged feeds: `/feed.atom`, `/feeds/{output}.atom`, `/feeds/{output}.json`.
+//!
+//! Cheap to poll: the ETag comes from the store's change counter and the request's selection,
+//! so a revalidation (`If-None-Match`, `If-Modified-Since`) is answered 304 without rendering;
+//! `Cache-Control` allows caching until the soonest scheduled fetch.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, AppState};
+use crate::export::{self, Filters, Format};
+use crate::store::Cursor;
+
+/// Query parameters of the feed routes and `/api/entries`.
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedParams {
+    pub tag: Option<String>,
+    pub feed: Option<String>,
+    pub q: Option<String>,
+    pub since: Option<String>,
+    pub limit: Option<String>,
+    pub before: Option<String>,
+}
+
+impl FeedParams {
+    /// Validated selection; a bad value is a 400 naming the parameter.
+    pub fn selection(&self) -> Result<Filters, ApiError> {
+        let non_empty = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let since = match non_empty(&self.since) {
+            None => None,
+            Some(s) => Some(parse_since(&s).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "since: `{s}` is not a date (write 2026-01-14 or 2026-01-14T09:00:00Z)"
+                ))
+            })?),
+        };
+        let limit = match non_empty(&self.limit) {
+            None => None,
+            Some(s) => match s.parse::<usize>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => {
+                    return Err(ApiError::BadRequest(format!(
+                        "limit: `{s}` is not a positive number"
+                    )));
+                }
+            },
+        };
+        let before = match non_empty(&self.before) {
+            None => None,
+            Some(s) => Some(Cursor::decode(&s).ok_or_else(|| {
+                ApiError::BadRequest(format!("before: `{s}` is not a paging cursor"))
+            })?),
+        };
+        Ok(Filters {
+            tag: non_empty(&self.tag),
+            feed: non_empty(&self.feed),
+            q: non_empty(&self.q),
+            since,
+            limit,
+            before,
+        })
+    }
+}
+
+fn parse_since(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
+pub async fn default_feed(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<FeedParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    render(&state, None, Format::Atom, &params, &headers).await
+}
+
+pub async fn named_feed(
+    State(state): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    Query(params): Query<FeedParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (name, format) = if let Some(n) = file.strip_suffix(".atom") {
+        (n, Format::Atom)
+    } else if let Some(n) = file.strip_suffix(".json") {
+        (n, Format::Json)
+    } else {
+        return Err(ApiError::NotFound(format!(
+            "no feed `{file}`: use /feeds/NAME.atom or /feeds/NAME.json"
+        )));
+    };
+    render(&state, Some(name), format, &params, &headers).await
+}
+
+async fn render(
+    state: &Arc<AppState>,
+    name: Option<&str>,
+    format: Format,
+    params: &FeedParams,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let output = state
+        .config
+        .output(name)
+        .ok_or_else(|| ApiError::NotFound(format!("no output named `{}`", name.unwrap_or(""))))?
+        .clone();
+    let selection = params.selection()?;
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let if_modified_since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+        .map(|d| d.with_timezone(&Utc));
+
+    state
+        .with_store(move |store, state| {
+            let now = Utc::now();
+            let version = store.version()?;
+            let last_modified = store.newest_change()?.unwrap_or(now);
+            let etag = etag(version, &output.name, format, &selection);
+            let max_age = store
+                .earliest_next_fetch()?
+                .map(|t| (t - now).num_seconds())
+                .unwrap_or(300)
+                .clamp(60, 3600);
+            let cache_headers = [
+                (header::ETAG, etag.clone()),
+                (header::LAST_MODIFIED, crate::demo::httpdate(last_modified)),
+                (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
+            ];
+            let fresh = match (&if_none_match, if_modified_since) {
+                (Some(inm), _) => inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+                (None, Some(since)) => last_modified.timestamp() <= since.timestamp(),
+                (None, None) => false,
+            };
+            if fresh {
+                return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
+            }
+            let started = std::time::Instant::now();
+            let feeds = state.feeds();
+            let merged =
+                export::merged_feed(store, &state.config, &feeds, &output, &selection, now)?;
+            let body = format.render(&merged);
+            state
+                .metrics
+                .exported(format.extension(), started.elapsed().as_secs_f64());
+            let content_type = match format {
+                Format::Atom => "application/atom+xml; charset=utf-8",
+                Format::Json => "application/feed+json; charset=utf-8",
+            };
+            let mut resp = (cache_headers, body).into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            Ok(resp)
+        })
+        .await
+}
+
+/// A strong validator: the store's change counter plus everything that selects the document.
+fn etag(version: i64, output: &str, format: Format, selection: &Filters) -> String {
+    let mut h = Sha256::new();
+    h.update(version.to_le_bytes());
+    h.update(output.as_bytes());
+    h.update(format.extension().as_bytes());
+    h.update(selection.query_string().as_bytes());
+    if let Some(c) = selection.before {
+        h.update(c.encode().as_bytes());
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}

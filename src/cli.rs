@@ -73,6 +73,62 @@ pub enum Command {
     Demo(DemoArgs),
     /// Correct story folding: stories carried by several feeds are clusters of entries
     Cluster(ClusterArgs),
+    /// List or edit feeds.toml (comments and formatting are kept), import or export OPML
+    Feeds(FeedsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsArgs {
+    #[command(subcommand)]
+    pub action: FeedsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsAction {
+    /// The configured feeds
+    List,
+    /// Add a feed: URL may be the feed or a web page advertising it
+    Add(FeedsAddArgs),
+    /// Remove the feed with this id (its stored history stays in the database)
+    Remove {
+        /// The feed's id
+        id: String,
+    },
+    /// Add every feed of an OPML file that is not configured yet
+    Import {
+        /// An OPML file exported from another reader
+        file: PathBuf,
+        /// Show what would be added without changing feeds.toml
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the configured feeds as OPML 2.0
+    Export {
+        /// Where to write; `-` is standard output
+        #[arg(long, value_name = "FILE", default_value = "-")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsAddArgs {
+    /// The feed's address, or a page that advertises feeds
+    pub url: String,
+    /// Id to use [default: derived from the host name]
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Title to show instead of the feed's own
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Tag (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// When the page advertises several feeds, take the Nth (1-based) without asking
+    #[arg(long, value_name = "N")]
+    pub pick: Option<usize>,
+    /// Add the URL as given, without fetching it first
+    #[arg(long)]
+    pub no_check: bool,
 }
 
 #[derive(Debug, Args)]

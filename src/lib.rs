@@ -12,13 +12,16 @@
 //! [`refresh::refresh_feed`] is the one pipeline for one feed; `tributary fetch` (cron) and
 //! `tributary run` (daemon) both call it through [`refresh::refresh_all`].
 
+pub mod atomic;
 pub mod clean;
 pub mod config;
 pub mod crontab;
 pub mod decode;
 pub mod dedup;
 pub mod demo;
+pub mod discover;
 pub mod export;
+pub mod feedlist;
 pub mod fetch;
 pub mod lock;
 pub mod metrics;

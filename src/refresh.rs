@@ -56,27 +56,59 @@ pub fn process_document(
 }
 
 /// Fetches one URL unconditionally and runs it through decode/parse/clean, storing nothing:
-/// what `preview URL` and `check --online` do.
+/// what `preview URL` and `check --online` do. The error names the URL and the reason.
 pub async fn fetch_document(
     fetcher: &Fetcher,
     feed: &FeedConfig,
     zone: chrono_tz::Tz,
     max_len: usize,
 ) -> Result<ParsedFeed, String> {
-    let request = request_for(feed, &feed.url, None);
+    fetch_document_detailed(fetcher, feed, zone, max_len)
+        .await
+        .map_err(|e| match e {
+            DocumentFailure::Other(reason) => reason,
+            DocumentFailure::NotAFeed { advertised } => {
+                format!("{}: {}", feed.url, ParseError::NotAFeed { advertised })
+            }
+        })
+}
+
+/// Why [`fetch_document_detailed`] found no feed.
+#[derive(Debug)]
+pub enum DocumentFailure {
+    /// An HTML page; the feeds it advertises, if any.
+    NotAFeed { advertised: Vec<String> },
+    /// Anything else, as a sentence naming the URL.
+    Other(String),
+}
+
+/// [`fetch_document`], telling an HTML page apart from other failures.
+pub async fn fetch_document_detailed(
+    fetcher: &Fetcher,
+    feed: &FeedConfig,
+    zone: chrono_tz::Tz,
+    max_len: usize,
+) -> Result<ParsedFeed, DocumentFailure> {
     let url = &feed.url;
-    match fetcher.fetch(request).await {
+    match fetcher.fetch(request_for(feed, url, None)).await {
         Ok(FetchOutcome::Body(meta, body)) => {
             let ctx = ParseContext {
                 base: Some(meta.final_url.clone()),
                 zone,
                 now: Utc::now(),
             };
-            process_document(&body, meta.content_type.as_deref(), &ctx, max_len)
-                .map_err(|e| format!("{}: {e}", meta.final_url))
+            match process_document(&body, meta.content_type.as_deref(), &ctx, max_len) {
+                Ok(feed) => Ok(feed),
+                Err(DocumentError::Parse(ParseError::NotAFeed { advertised })) => {
+                    Err(DocumentFailure::NotAFeed { advertised })
+                }
+                Err(e) => Err(DocumentFailure::Other(format!("{}: {e}", meta.final_url))),
+            }
         }
-        Ok(FetchOutcome::NotModified(_)) => Err(format!("{url}: unexpected 304 Not Modified")),
-        Err(e) => Err(format!("{url}: {e}")),
+        Ok(FetchOutcome::NotModified(_)) => Err(DocumentFailure::Other(format!(
+            "{url}: unexpected 304 Not Modified"
+        ))),
+        Err(e) => Err(DocumentFailure::Other(format!("{url}: {e}"))),
     }
 }
 

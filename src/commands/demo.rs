@@ -91,7 +91,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<Exit> {
             let mut written = Vec::new();
             for format in [Format::Atom, Format::Json] {
                 let path = out_dir.join(format!("{}.{}", output.name, format.extension()));
-                export::write_if_changed(&path, format.render(&merged).as_bytes())
+                tributary::atomic::write_if_changed(&path, format.render(&merged).as_bytes())
                     .with_context(|| format!("writing {}", path.display()))?;
                 written.push(path);
             }

@@ -48,7 +48,7 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<Exit> {
             .context("writing to standard output")?;
         stdout.flush().context("writing to standard output")?;
     } else {
-        export::write_if_changed(&args.out, doc.as_bytes())
+        tributary::atomic::write_if_changed(&args.out, doc.as_bytes())
             .with_context(|| format!("writing {}", args.out.display()))?;
         tracing::info!(path = %args.out.display(), entries = merged.entries.len(), "merged feed written");
     }

@@ -5,6 +5,7 @@ mod check;
 mod cluster;
 mod demo;
 mod export;
+mod feeds;
 mod fetch;
 mod preview;
 mod run;
@@ -32,6 +33,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Serve => serve::run(cli),
         Command::Demo(a) => demo::run(cli, a),
         Command::Cluster(a) => cluster::run(cli, a),
+        Command::Feeds(a) => feeds::run(cli, a),
     }
 }
 

@@ -5,9 +5,6 @@ pub mod atom;
 pub mod jsonfeed;
 pub mod opml;
 
-use std::io::Write;
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, FeedsFile, OutputConfig};
@@ -152,24 +149,6 @@ fn display_title(feeds: &FeedsFile, id: &str, own: &str) -> String {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename), and
-/// only when the content differs from what is there. Returns whether the file was written.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(false);
-    }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(true)
-}
-
 /// Rewrites every `[[output]]` that has a `path`, in Atom, only when its content changed.
 /// Returns the files written.
 pub fn write_file_outputs(
@@ -187,12 +166,12 @@ pub fn write_file_outputs(
         } else {
             Format::Atom
         };
-        if write_if_changed(path, format.render(&merged).as_bytes()).map_err(|source| {
-            ExportError::Write {
+        if crate::atomic::write_if_changed(path, format.render(&merged).as_bytes()).map_err(
+            |source| ExportError::Write {
                 path: path.clone(),
                 source,
-            }
-        })? {
+            },
+        )? {
             written.push(path.clone());
         }
     }
@@ -252,19 +231,61 @@ pub fn xml_escape(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Related;
 
     #[test]
-    fn write_if_changed_skips_identical_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("out/all.atom");
-        assert!(write_if_changed(&p, b"one").unwrap());
-        assert!(!write_if_changed(&p, b"one").unwrap());
-        assert!(write_if_changed(&p, b"two").unwrap());
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+    fn filters_round_trip_into_a_query_string_without_paging() {
+        let f = Filters {
+            tag: Some("caucasus".into()),
+            q: Some("Баку газ".into()),
+            limit: Some(20),
+            before: Some(Cursor {
+                time: chrono::DateTime::from_timestamp(1, 0).unwrap(),
+                id: 3,
+            }),
+            ..Default::default()
+        };
         assert_eq!(
-            std::fs::read_dir(dir.path().join("out")).unwrap().count(),
-            1,
-            "no temporary files left"
+            f.query_string(),
+            "tag=caucasus&q=%D0%91%D0%B0%D0%BA%D1%83+%D0%B3%D0%B0%D0%B7&limit=20"
+        );
+    }
+
+    #[test]
+    fn other_outlets_are_named_and_linked_after_the_body() {
+        let related = |feed: &str, link: Option<&str>| Related {
+            entry_id: 1,
+            feed_id: feed.into(),
+            feed_title: format!("{feed} & co"),
+            title: "t".into(),
+            link: link.map(str::to_string),
+        };
+        let e = StoredEntry {
+            rowid: 1,
+            feed_id: "a".into(),
+            uid: "u".into(),
+            title: "t".into(),
+            link: None,
+            summary: Some("<p>s</p>".into()),
+            content: None,
+            authors: vec![],
+            published: None,
+            updated: chrono::Utc::now(),
+            first_seen: chrono::Utc::now(),
+            feed_title: "A".into(),
+            feed_url: "https://a.example/".into(),
+            feed_link: None,
+            tags: vec![],
+            cluster_id: 1,
+            related: vec![
+                related("wire", Some("https://w.example/1?a=1&b=2")),
+                related("digest", None),
+            ],
+            excerpt: String::new(),
+        };
+        assert_eq!(
+            body_with_related(&e),
+            "<p>s</p>\n<p>Also reported by: <a href=\"https://w.example/1?a=1&amp;b=2\" rel=\"noopener noreferrer\">wire &amp; co</a>, digest &amp; co.</p>"
         );
     }
 }

@@ -155,7 +155,7 @@ pub struct FetchArgs {
     #[arg(long)]
     pub all: bool,
     /// Refresh only this feed (repeatable); implies it is fetched even when not due
-    #[arg(long = "feed", value_name = "ID")]
+    #[arg(long = "feed", value_name = "ID", id = "feed_ids")]
     pub feeds: Vec<String>,
 }
 
@@ -209,4 +209,14 @@ pub struct DemoArgs {
     /// Where the demo writes its database and merged feeds
     #[arg(long, value_name = "DIR", default_value = "tributary-demo")]
     pub out_dir: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

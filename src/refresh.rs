@@ -251,7 +251,7 @@ impl Refresher {
                 let all = feeds;
                 async move {
                     if is_due {
-                        self.refresh_feed(f, all).await
+                        self.refresh_feed_in_run(f, all, now).await
                     } else {
                         RefreshReport {
                             feed_id: f.id.clone(),
@@ -273,8 +273,20 @@ impl Refresher {
     /// problems land in the report and in the feed's health. `all` is the configured list,
     /// for holding back a whole host after a 429.
     pub async fn refresh_feed(&self, feed: &FeedConfig, all: &[FeedConfig]) -> RefreshReport {
+        self.refresh_feed_in_run(feed, all, Utc::now()).await
+    }
+
+    /// [`Refresher::refresh_feed`] as part of a run that started at `run_started`: every entry
+    /// first seen in one run carries that time, so which outlet's copy of a story counts as
+    /// first seen does not depend on which fetch happened to finish first.
+    async fn refresh_feed_in_run(
+        &self,
+        feed: &FeedConfig,
+        all: &[FeedConfig],
+        run_started: DateTime<Utc>,
+    ) -> RefreshReport {
         let started = std::time::Instant::now();
-        let report = self.refresh_feed_once(feed, all).await;
+        let report = self.refresh_feed_once(feed, all, run_started).await;
         let outcome = match (&report.error, report.skipped, report.not_modified) {
             (_, true, _) => "deferred",
             (Some(e), _, _) if e.contains("HTTP 410") => "gone",
@@ -287,7 +299,12 @@ impl Refresher {
         report
     }
 
-    async fn refresh_feed_once(&self, feed: &FeedConfig, all: &[FeedConfig]) -> RefreshReport {
+    async fn refresh_feed_once(
+        &self,
+        feed: &FeedConfig,
+        all: &[FeedConfig],
+        now: DateTime<Utc>,
+    ) -> RefreshReport {
         let mut report = RefreshReport {
             feed_id: feed.id.clone(),
             ..Default::default()
@@ -321,7 +338,6 @@ impl Refresher {
             )
         });
         let zone = feed.timezone.unwrap_or(self.config.schedule.timezone);
-        let now = Utc::now();
         let fetch_url = record
             .effective_url
             .as_deref()

@@ -64,7 +64,7 @@ pub(super) fn assign(
                 "SELECT e.cluster_id FROM entries e WHERE e.canonical_url = ?1 AND e.feed_id <> ?2
                    AND e.sort_time BETWEEN ?3 AND ?4 AND e.cluster_id IS NOT NULL
                    AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id AND o.feed_id = ?2)
-                 ORDER BY e.first_seen, e.id LIMIT 1",
+                 ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1",
             )?
             .query_row(params![url, m.feed_id, lo, hi], |r| r.get(0))
             .optional()?;
@@ -73,7 +73,16 @@ pub(super) fn assign(
         found = best_near_duplicate(tx, m, &story, &lo, &hi, settings)?;
     }
     let cluster = match found {
-        Some(c) => c,
+        Some(c) => {
+            // The story's primary is its first seen member; entries seen in the same run are
+            // ordered by their own time, so the outcome does not depend on fetch order.
+            tx.prepare_cached(
+                "UPDATE clusters SET primary_entry = (SELECT e.id FROM entries e WHERE e.cluster_id = ?1 OR e.id = ?2
+                     ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1) WHERE id = ?1",
+            )?
+            .execute(params![c, m.entry_id])?;
+            c
+        }
         None => {
             tx.prepare_cached("INSERT INTO clusters (primary_entry, created_at) VALUES (?1, ?2)")?
                 .execute(params![m.entry_id, fmt_time(m.now)])?;
@@ -165,7 +174,7 @@ pub(super) fn repair_after_delete(tx: &Transaction<'_>) -> Result<(), StoreError
         "DELETE FROM dedup_tokens WHERE entry_id NOT IN (SELECT id FROM entries);
          DELETE FROM clusters WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.cluster_id = clusters.id);
          UPDATE clusters SET primary_entry =
-             (SELECT e.id FROM entries e WHERE e.cluster_id = clusters.id ORDER BY e.first_seen, e.id LIMIT 1)
+             (SELECT e.id FROM entries e WHERE e.cluster_id = clusters.id ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1)
            WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.id = clusters.primary_entry);",
     )?;
     Ok(())
@@ -232,7 +241,7 @@ impl Store {
 
         tx.execute(
             "UPDATE clusters SET primary_entry =
-                 (SELECT e.id FROM entries e WHERE e.cluster_id = clusters.id ORDER BY e.first_seen, e.id LIMIT 1)
+                 (SELECT e.id FROM entries e WHERE e.cluster_id = clusters.id ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1)
              WHERE id = ?1",
             [from_cluster],
         )?;

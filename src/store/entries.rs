@@ -260,7 +260,7 @@ impl Store {
              FROM entries e JOIN feeds f ON f.id = e.feed_id
              WHERE 1 = 1{for_e}
                AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id{for_o}
-                               AND (o.first_seen < e.first_seen OR (o.first_seen = e.first_seen AND o.id < e.id)))"
+                               AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id))"
         );
         if let Some(since) = filter.since {
             sql.push_str(" AND e.sort_time >= ?");
@@ -308,7 +308,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.feed_id, coalesce(f.title, ''), e.title, e.link, e.updated
              FROM entries e JOIN feeds f ON f.id = e.feed_id
-             WHERE e.cluster_id = ?1 ORDER BY e.first_seen, e.id",
+             WHERE e.cluster_id = ?1 ORDER BY e.first_seen, e.sort_time, e.id",
         )?;
         for entry in entries.iter_mut() {
             let members = stmt.query_map([entry.cluster_id], |r| {

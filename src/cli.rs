@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use tributary::digest::DigestFormat;
 use tributary::export::Format;
 
 /// Tributary: fetches regional news feeds, folds duplicates, and publishes one merged Atom feed.
@@ -61,6 +62,8 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Write a merged feed
     Export(ExportArgs),
+    /// Write one day's digest: every story of the day once, with who carried it
+    Digest(DigestArgs),
     /// Validate feeds.toml and the config; print every problem; exit 3 if any
     Check(CheckArgs),
     /// Fetch (URL) or read (file) one feed through decode/parse/clean and print its entries; stores nothing
@@ -170,6 +173,22 @@ pub struct ExportArgs {
     /// Where to write; `-` is standard output
     #[arg(long, value_name = "FILE", default_value = "-")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The day, in the digest time zone [default: the day that just ended]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<chrono::NaiveDate>,
+    /// Document format
+    #[arg(long, value_enum, default_value_t = DigestFormat::Html)]
+    pub format: DigestFormat,
+    /// Where to write; `-` is standard output
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub out: PathBuf,
+    /// Also mail it to `[digest.smtp] to` now
+    #[arg(long)]
+    pub send: bool,
 }
 
 #[derive(Debug, Args)]

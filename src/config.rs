@@ -137,6 +137,56 @@ pub struct DigestConfig {
     pub timezone: chrono_tz::Tz,
     pub dir: PathBuf,
     pub formats: Vec<String>,
+    /// Topics stories are grouped under, in order; unmatched stories go to "Other".
+    pub topics: Vec<DigestTopic>,
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// A digest section: stories whose title or text mention a keyword, or that come from a feed
+/// with one of the tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestTopic {
+    pub name: String,
+    pub keywords: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// How the digest is mailed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub user: Option<String>,
+    /// Read from the environment variable named by `password_env` at load time; never logged.
+    pub password: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish()
+    }
+}
+
+/// Transport security for SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine.
+    None,
 }
 
 #[derive(Debug, Clone)]
@@ -590,10 +640,32 @@ struct RawDedup {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDigest {
+    smtp: Option<Spanned<RawSmtp>>,
+    topic: Option<Vec<RawTopic>>,
     schedule: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
     dir: Option<String>,
     formats: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<u16>,
+    security: Option<Spanned<String>>,
+    user: Option<String>,
+    password_env: Option<String>,
+    from: Spanned<String>,
+    to: Spanned<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    name: String,
+    keywords: Option<Vec<String>>,
+    tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -927,6 +999,17 @@ fn build_config(ctx: &Ctx, raw: RawConfig, base: &Path, errors: &mut Vec<ConfigE
             timezone: digest_tz,
             dir: resolve(d.dir.as_deref().unwrap_or("data/digests")),
             formats,
+            topics: d
+                .topic
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| DigestTopic {
+                    name: t.name,
+                    keywords: t.keywords.unwrap_or_default(),
+                    tags: t.tags.unwrap_or_default(),
+                })
+                .collect(),
+            smtp: d.smtp.and_then(|s| smtp_config(ctx, s, errors)),
         },
         server: ServerConfig {
             listen,
@@ -937,6 +1020,87 @@ fn build_config(ctx: &Ctx, raw: RawConfig, base: &Path, errors: &mut Vec<ConfigE
         },
         outputs,
     }
+}
+
+fn smtp_config(
+    ctx: &Ctx,
+    raw: Spanned<RawSmtp>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<SmtpConfig> {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    let before = errors.len();
+    let security = match raw.security.as_ref().map(|s| s.get_ref().as_str()) {
+        None | Some("starttls") => SmtpSecurity::StartTls,
+        Some("tls") => SmtpSecurity::Tls,
+        Some("none") => SmtpSecurity::None,
+        Some(other) => {
+            let at = raw.security.as_ref().map_or(span.clone(), |s| s.span());
+            errors.push(ctx.at(
+                at,
+                None,
+                Some("digest.smtp.security"),
+                format!("unknown security `{other}`: use \"starttls\", \"tls\" or \"none\""),
+            ));
+            SmtpSecurity::StartTls
+        }
+    };
+    let password = match &raw.password_env {
+        None => None,
+        Some(var) => match std::env::var(var) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                errors.push(ctx.at(
+                    span.clone(),
+                    None,
+                    Some("digest.smtp.password_env"),
+                    format!("environment variable `{var}` is not set"),
+                ));
+                None
+            }
+        },
+    };
+    let mailbox = |s: &str| s.parse::<lettre::message::Mailbox>().is_ok();
+    if !mailbox(raw.from.get_ref()) {
+        errors.push(ctx.at(
+            raw.from.span(),
+            None,
+            Some("digest.smtp.from"),
+            format!("`{}` is not an address", raw.from.get_ref()),
+        ));
+    }
+    if raw.to.get_ref().is_empty() {
+        errors.push(ctx.at(
+            raw.to.span(),
+            None,
+            Some("digest.smtp.to"),
+            "list at least one address".into(),
+        ));
+    }
+    for to in raw.to.get_ref() {
+        if !mailbox(to) {
+            errors.push(ctx.at(
+                raw.to.span(),
+                None,
+                Some("digest.smtp.to"),
+                format!("`{to}` is not an address"),
+            ));
+        }
+    }
+    let port = raw.port.unwrap_or(match security {
+        SmtpSecurity::StartTls => 587,
+        SmtpSecurity::Tls => 465,
+        SmtpSecurity::None => 25,
+    });
+    (errors.len() == before).then(|| SmtpConfig {
+        host: raw.host,
+        port,
+        security,
+        user: raw.user,
+        password,
+        from: raw.from.into_inner(),
+        to: raw.to.into_inner(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 mod check;
 mod cluster;
 mod demo;
+mod digest;
 mod export;
 mod feeds;
 mod fetch;
@@ -27,6 +28,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Run(_) => run::run(cli),
         Command::Fetch(a) => fetch::run(cli, a),
         Command::Export(a) => export::run(cli, a),
+        Command::Digest(a) => digest::run(cli, a),
         Command::Check(a) => check::run(cli, a),
         Command::Preview(a) => preview::run(cli, a),
         Command::Status(a) => status::run(cli, a),

@@ -52,8 +52,19 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         let signal = shutdown_signal();
         tokio::pin!(signal);
         let mut mtime = modified(&cli.feeds);
+        let digest_zone = config.digest.timezone;
+        let mut next_digest = config.digest.schedule.next_after(Utc::now(), digest_zone);
         loop {
             reload_if_changed(&cli.feeds, &mut mtime, &config, &state);
+            if next_digest.is_some_and(|at| at <= Utc::now()) {
+                publish_digest(&refresher, &config, &state).await;
+                next_digest = config.digest.schedule.next_after(Utc::now(), digest_zone);
+            }
+            if let Err(e) =
+                tributary::mail::deliver_due(refresher.store(), &config, &state.feeds()).await
+            {
+                tracing::error!(error = %e, "digest mailing failed");
+            }
             let feeds = state
                 .feeds
                 .read()
@@ -101,6 +112,27 @@ pub fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Exit::Ok)
+}
+
+/// Builds and writes the digest of the day that just ended (and queues it for mail).
+async fn publish_digest(refresher: &Refresher, config: &Arc<Config>, state: &AppState) {
+    let store = refresher.store().clone();
+    let config = config.clone();
+    let feeds = state.feeds();
+    let now = Utc::now();
+    let date = tributary::digest::previous_day(now, config.digest.timezone);
+    let result = tokio::task::spawn_blocking(move || {
+        let mut s = store.lock().unwrap_or_else(|p| p.into_inner());
+        tributary::digest::publish(&mut s, &config, &feeds, date, now)
+    })
+    .await;
+    match result {
+        Ok(Ok((d, files))) => {
+            tracing::info!(date = %date, stories = d.story_count, files = files.len(), "digest published")
+        }
+        Ok(Err(e)) => tracing::error!(date = %date, error = %e, "digest failed"),
+        Err(e) => tracing::error!(date = %date, error = %e, "digest task failed"),
+    }
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

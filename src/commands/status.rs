@@ -13,7 +13,10 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<Exit> {
     let config = load_config(cli)?;
     let feeds = load_feeds(cli, &config)?;
     let store = open_store(&config)?;
-    let records = store.lock().unwrap_or_else(|p| p.into_inner()).feeds()?;
+    let (records, delivery) = {
+        let s = store.lock().unwrap_or_else(|p| p.into_inner());
+        (s.feeds()?, s.last_delivery()?)
+    };
     let rows = feed_statuses(&feeds, &records);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -82,6 +85,22 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<Exit> {
     }
     for row in &table {
         writeln!(out, "{}", line(row))?;
+    }
+    if let Some(d) = delivery {
+        let detail = match (d.state.as_str(), &d.last_error, d.next_attempt) {
+            ("sent", _, _) => "sent".to_string(),
+            (state, Some(e), Some(next)) => format!(
+                "{state} after {} attempts ({e}); next attempt {}",
+                d.attempts,
+                until(Some(next))
+            ),
+            (state, Some(e), None) => format!(
+                "{state} after {} attempts ({e}); the file is kept",
+                d.attempts
+            ),
+            (state, None, _) => state.to_string(),
+        };
+        writeln!(out, "\ndigest mail for {}: {detail}", d.date)?;
     }
     out.flush()?;
     Ok(Exit::Ok)

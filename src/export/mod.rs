@@ -113,6 +113,7 @@ pub fn merged_feed<'a>(
     let mut entries = store.entries(&EntryFilter {
         feed_ids,
         since: filters.since,
+        until: None,
         query: filters.q.clone(),
         before: filters.before,
         limit,

@@ -7,6 +7,7 @@
 //! error, plugs in Tributary's own date parser, and maps the result through [`crate::clean`].
 
 pub mod dates;
+pub mod repair;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -71,21 +72,53 @@ pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseErr
         .timestamp_parser(move |s| dates::parse_date(s, zone).map(|d| d.with_timezone(&Utc)))
         .sanitize_content(false)
         .build();
-    let result = catch_unwind(AssertUnwindSafe(|| parser.parse(trimmed.as_bytes())));
-    let feed = match result {
-        Ok(Ok(feed)) => feed,
-        Ok(Err(e)) => return Err(ParseError::Invalid(e.to_string())),
+    // Recovery before rejection: repair what real publishers get wrong, and if the parser still
+    // refuses a cut-off document, keep the items before the cut.
+    let is_json = trimmed.starts_with('{');
+    let repaired = if is_json { repair::repair_json(trimmed) } else { repair::repair_xml(trimmed) };
+    warnings.extend(repaired.warnings.iter().cloned());
+    let mut feed = match run_parser(&parser, &repaired.text) {
+        Ok(feed) => feed,
+        Err(ParseError::Invalid(first)) if !is_json => match repair::truncate_to_last_item(&repaired.text) {
+            Some(cut) => {
+                let feed = run_parser(&parser, &cut.text).map_err(|_| ParseError::Invalid(first.clone()))?;
+                warnings.push(format!("the document is broken ({first}); kept the items before the break"));
+                warnings.extend(cut.warnings);
+                feed
+            }
+            None => return Err(ParseError::Invalid(first)),
+        },
+        Err(e) => return Err(e),
+    };
+    if feed.feed_type == FeedType::RSS1 {
+        // RSS 1.0 items are identified by `rdf:about`, which the parser does not keep.
+        let about = repair::rdf_about_ids(&repaired.text);
+        if about.len() == feed.entries.len() {
+            for (entry, id) in feed.entries.iter_mut().zip(about) {
+                if entry.id.is_empty() && !id.is_empty() {
+                    entry.id = id;
+                }
+            }
+        }
+    }
+    let format = detect_format(&feed, trimmed);
+    Ok(map_feed(feed, format, ctx, warnings))
+}
+
+/// feed-rs under `catch_unwind`: a panic inside the parser becomes this feed's error.
+fn run_parser(parser: &feed_rs::parser::Parser, text: &str) -> Result<Feed, ParseError> {
+    match catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes()))) {
+        Ok(Ok(feed)) => Ok(feed),
+        Ok(Err(e)) => Err(ParseError::Invalid(e.to_string())),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            return Err(ParseError::Panicked(msg));
+            Err(ParseError::Panicked(msg))
         }
-    };
-    let format = detect_format(&feed, trimmed);
-    Ok(map_feed(feed, format, ctx, warnings))
+    }
 }
 
 fn looks_like_html(text: &str) -> bool {

@@ -7,6 +7,7 @@
 //! and errors map to status codes in one place ([`ApiError`]).
 
 mod api;
+mod digests;
 mod error;
 mod feeds;
 
@@ -75,6 +76,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/feed.atom", get(feeds::default_feed))
         .route("/feeds/{file}", get(feeds::named_feed))
         .route("/opml", get(api::opml))
+        .route("/digest.atom", get(digests::atom))
+        .route("/digest/{file}", get(digests::page))
         .route("/api/entries", get(api::entries))
         .route("/api/feeds", get(api::feeds))
         .route("/api/feeds/{id}/refresh", post(api::refresh))

@@ -30,6 +30,8 @@ pub struct EntryFilter {
     pub feed_ids: Option<Vec<String>>,
     /// Only entries whose time (published, else first seen) is at or after this.
     pub since: Option<DateTime<Utc>>,
+    /// Only entries whose time is before this.
+    pub until: Option<DateTime<Utc>>,
     /// Full-text search: every word must match (as a word prefix) in the title or text.
     pub query: Option<String>,
     /// Only entries after this position in newest-first order (keyset paging).
@@ -266,6 +268,10 @@ impl Store {
             sql.push_str(" AND e.sort_time >= ?");
             args.push(fmt_time(since));
         }
+        if let Some(until) = filter.until {
+            sql.push_str(" AND e.sort_time < ?");
+            args.push(fmt_time(until));
+        }
         if let Some(c) = filter.before {
             sql.push_str(" AND (e.sort_time < ? OR (e.sort_time = ? AND e.id < ?))");
             args.push(fmt_time(c.time));
@@ -350,6 +356,7 @@ impl Store {
             params![cutoff, fmt_time(now)],
         )?;
         let n = tx.execute("DELETE FROM entries WHERE first_seen < ?1", [cutoff])?;
+        super::digests::trim_fetch_log(&tx, now)?;
         if n > 0 {
             clusters::repair_after_delete(&tx)?;
         }

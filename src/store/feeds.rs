@@ -154,6 +154,11 @@ pub(super) fn write_fetch_record(
 ) -> Result<(), StoreError> {
     let at = fmt_time(record.at);
     let next = record.next_fetch.map(fmt_time);
+    let error = match &record.outcome {
+        Outcome::Failed { error, .. } => Some(error.as_str()),
+        _ => None,
+    };
+    super::digests::log_fetch(tx, feed_id, record.at, error)?;
     match &record.outcome {
         Outcome::Fetched {
             etag,

@@ -5,6 +5,7 @@
 //! entries live in their own files; export and status read through the methods here.
 
 mod clusters;
+mod digests;
 mod entries;
 mod feeds;
 
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use clusters::{DedupSettings, Split, SplitRefusal};
+pub use digests::{Delivery, FailingFeed};
 pub use entries::{BatchCounts, Cursor, EntryFilter, StoreCounts, fts_expression};
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 
@@ -23,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_redirects_and_gone.sql"),
     include_str!("migrations/0003_clusters.sql"),
     include_str!("migrations/0004_search_and_version.sql"),
+    include_str!("migrations/0005_fetch_log_and_digests.sql"),
 ];
 
 /// A storage failure.

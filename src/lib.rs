@@ -24,6 +24,7 @@ pub mod discover;
 pub mod export;
 pub mod feedlist;
 pub mod fetch;
+pub mod fulltext;
 pub mod lock;
 pub mod mail;
 pub mod metrics;

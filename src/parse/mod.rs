@@ -7,6 +7,7 @@
 //! error, plugs in Tributary's own date parser, and maps the result through [`crate::clean`].
 
 pub mod dates;
+pub mod html_source;
 pub mod repair;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -75,19 +76,28 @@ pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseErr
     // Recovery before rejection: repair what real publishers get wrong, and if the parser still
     // refuses a cut-off document, keep the items before the cut.
     let is_json = trimmed.starts_with('{');
-    let repaired = if is_json { repair::repair_json(trimmed) } else { repair::repair_xml(trimmed) };
+    let repaired = if is_json {
+        repair::repair_json(trimmed)
+    } else {
+        repair::repair_xml(trimmed)
+    };
     warnings.extend(repaired.warnings.iter().cloned());
     let mut feed = match run_parser(&parser, &repaired.text) {
         Ok(feed) => feed,
-        Err(ParseError::Invalid(first)) if !is_json => match repair::truncate_to_last_item(&repaired.text) {
-            Some(cut) => {
-                let feed = run_parser(&parser, &cut.text).map_err(|_| ParseError::Invalid(first.clone()))?;
-                warnings.push(format!("the document is broken ({first}); kept the items before the break"));
-                warnings.extend(cut.warnings);
-                feed
+        Err(ParseError::Invalid(first)) if !is_json => {
+            match repair::truncate_to_last_item(&repaired.text) {
+                Some(cut) => {
+                    let feed = run_parser(&parser, &cut.text)
+                        .map_err(|_| ParseError::Invalid(first.clone()))?;
+                    warnings.push(format!(
+                        "the document is broken ({first}); kept the items before the break"
+                    ));
+                    warnings.extend(cut.warnings);
+                    feed
+                }
+                None => return Err(ParseError::Invalid(first)),
             }
-            None => return Err(ParseError::Invalid(first)),
-        },
+        }
         Err(e) => return Err(e),
     };
     if feed.feed_type == FeedType::RSS1 {
@@ -227,8 +237,14 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
             .unwrap_or_default();
         title = excerpt(&text, 80);
     }
-    if title.is_empty() {
-        title = link.clone()?;
+        if title.is_empty() {
+        // Nothing to title it by: its link, else a placeholder when it has a body (an image,
+        // say); an item with neither is nothing a reader could use.
+        title = match (&link, summary.is_some() || content.is_some()) {
+            (Some(l), _) => l.clone(),
+            (None, true) => "(no title)".to_string(),
+            (None, false) => return None,
+        };
     }
     let id_from_feed = !entry.id.trim().is_empty();
     let id = if id_from_feed {
@@ -282,13 +298,15 @@ fn alternate_link(links: &[Link]) -> Option<&Link> {
         .iter()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")) && !l.href.trim().is_empty())
         .or_else(|| {
-            links.iter().find(|l| {
+                        links.iter().find(|l| {
                 !matches!(
                     l.rel.as_deref(),
                     Some("self" | "enclosure" | "hub" | "edit" | "replies")
                 )
             })
         })
+        // An item whose only address is its enclosure (a podcast episode) links to that.
+        .or_else(|| links.iter().find(|l| !l.href.trim().is_empty() && l.rel.as_deref() != Some("self")))
 }
 
 fn text_to_plain(t: &Text) -> String {

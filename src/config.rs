@@ -249,19 +249,11 @@ impl fmt::Debug for BasicAuth {
 }
 
 impl FeedConfig {
-    /// A digest of everything that addresses the feed (URL, headers, credentials): when it
-    /// changes, a feed marked gone is tried again.
+    /// A digest of the feed's whole entry in `feeds.toml`: when an admin edits it in any way,
+    /// a feed marked gone is tried again.
     pub fn fingerprint(&self) -> String {
-        let mut parts: Vec<&str> = vec![self.url.as_str()];
-        for (k, v) in &self.headers {
-            parts.push(k);
-            parts.push(v);
-        }
-        if let Some(a) = &self.basic_auth {
-            parts.push(&a.user);
-            parts.push(&a.password);
-        }
-        crate::dedup::uuid_urn(&parts)
+        let password = self.basic_auth.as_ref().map_or("", |a| a.password.as_str());
+        crate::dedup::uuid_urn(&[&format!("{self:?}"), password])
     }
 
     /// The title to show: the configured one, else `fallback` (the feed's own), else the id.

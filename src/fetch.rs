@@ -64,6 +64,7 @@ pub enum FetchError {
         code: u16,
         reason: String,
         retry_after: Option<Duration>,
+        url: Url,
     },
     #[error("response larger than the {limit}-byte limit (fetch.max_body)")]
     BodyTooLarge { limit: u64 },
@@ -87,6 +88,9 @@ pub struct FetchRequest<'a> {
     pub headers: &'a BTreeMap<String, String>,
     /// Per-feed HTTP basic credentials (user, password): sent, never logged.
     pub basic_auth: Option<(&'a str, &'a str)>,
+    /// The address the admin configured: the feed's own headers and credentials go only to
+    /// its host, even after the feed has moved elsewhere.
+    pub home: &'a Url,
 }
 
 /// Most redirects followed for one request.
@@ -171,8 +175,8 @@ impl Fetcher {
         let mut permanent_target: Option<Url> = None;
         let mut leading_permanent = true;
         loop {
-            let same_host = host_key(&url) == host_key(req.url);
-            let resp = self.send_once(&url, &req, same_host).await?;
+            let same_host = host_key(&url) == host_key(req.home);
+            let (resp, permit) = self.send_once(&url, &req, same_host).await?;
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let next = resp
@@ -232,6 +236,7 @@ impl Fetcher {
                     code: status.as_u16(),
                     reason: status.canonical_reason().unwrap_or("").to_string(),
                     retry_after,
+                    url: url.clone(),
                 });
             }
             if resp.content_length().is_some_and(|n| n > self.max_body) {
@@ -240,6 +245,7 @@ impl Fetcher {
                 });
             }
             let body = self.read_capped(resp).await?;
+            drop(permit);
             return Ok(FetchOutcome::Body(meta, body));
         }
     }
@@ -251,7 +257,7 @@ impl Fetcher {
         url: &Url,
         req: &FetchRequest<'_>,
         same_host: bool,
-    ) -> Result<reqwest::Response, FetchError> {
+    ) -> Result<(reqwest::Response, tokio::sync::OwnedSemaphorePermit), FetchError> {
         let host = self.host(url);
         let deferred = *host
             .deferred_until
@@ -263,7 +269,8 @@ impl Fetcher {
                 until,
             });
         }
-        let _permit = host
+        // Held by the caller until the body is read: `per_host` bounds downloads, not just requests.
+        let permit = host
             .slots
             .clone()
             .acquire_owned()
@@ -307,7 +314,8 @@ impl Fetcher {
         if same_host && let Some((user, password)) = req.basic_auth {
             builder = builder.basic_auth(user, Some(password));
         }
-        builder.send().await.map_err(|e| self.classify(e))
+        let resp = builder.send().await.map_err(|e| self.classify(e))?;
+        Ok((resp, permit))
     }
 
     async fn read_capped(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
@@ -343,13 +351,15 @@ fn response_meta(resp: &reqwest::Response) -> ResponseMeta {
             .and_then(|v| v.to_str().ok())
             .map(|s| s.trim().to_string())
     };
-    let max_age = text(header::CACHE_CONTROL).and_then(|cc| {
-        cc.split(',').find_map(|d| {
-            let d = d.trim();
-            d.strip_prefix("max-age=")
-                .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
-        })
-    });
+    let max_age = text(header::CACHE_CONTROL)
+        .map(|cc| cc.to_ascii_lowercase())
+        .and_then(|cc| {
+            cc.split(',').find_map(|d| {
+                let d = d.trim();
+                d.strip_prefix("max-age=")
+                    .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
+            })
+        });
     let fresh_for = max_age.map(Duration::from_secs).or_else(|| {
         let expires = text(header::EXPIRES)?;
         let at = DateTime::parse_from_rfc2822(&expires)

@@ -126,6 +126,7 @@ fn request_for<'a>(
             .basic_auth
             .as_ref()
             .map(|a| (a.user.as_str(), a.password.as_str())),
+        home: &feed.url,
     }
 }
 
@@ -476,7 +477,11 @@ impl Refresher {
                 let until = now
                     + chrono::TimeDelta::from_std(delay.min(self.config.fetch.max_server_delay))
                         .unwrap_or_default();
-                self.hold_back_host(&fetch_url, until, feed, all).await;
+                let answered = match &e {
+                    FetchError::Status { url, .. } => url.clone(),
+                    _ => fetch_url.clone(),
+                };
+                self.hold_back_host(&answered, until, feed, all).await;
                 failed(
                     format!(
                         "{fetch_url}: {e}; host held back until {}",

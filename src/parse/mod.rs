@@ -112,7 +112,35 @@ pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseErr
         }
     }
     let format = detect_format(&feed, trimmed);
+    // RSS `<ttl>` and the syndication module's `sy:updatePeriod`: the longer one wins.
+    let syndication = syndication_minutes(trimmed);
+    feed.ttl = feed.ttl.max(syndication);
     Ok(map_feed(feed, format, ctx, warnings))
+}
+
+/// How often the feed says it changes, from `sy:updatePeriod` / `sy:updateFrequency`, in minutes.
+fn syndication_minutes(text: &str) -> Option<u32> {
+    let element = |local: &str| -> Option<&str> {
+        let head = &text[..text.len().min(64 * 1024)];
+        let start = head
+            .find(&format!(":{local}>"))
+            .map(|i| i + local.len() + 2)?;
+        let rest = &head[start..];
+        Some(rest[..rest.find('<')?].trim())
+    };
+    let base = match element("updatePeriod")? {
+        "hourly" => 60,
+        "daily" => 1440,
+        "weekly" => 10_080,
+        "monthly" => 43_200,
+        "yearly" => 525_600,
+        _ => return None,
+    };
+    let frequency = element("updateFrequency")
+        .and_then(|f| f.parse::<u32>().ok())
+        .filter(|f| *f > 0)
+        .unwrap_or(1);
+    Some(base / frequency)
 }
 
 /// feed-rs under `catch_unwind`: a panic inside the parser becomes this feed's error.
@@ -237,7 +265,7 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
             .unwrap_or_default();
         title = excerpt(&text, 80);
     }
-        if title.is_empty() {
+    if title.is_empty() {
         // Nothing to title it by: its link, else a placeholder when it has a body (an image,
         // say); an item with neither is nothing a reader could use.
         title = match (&link, summary.is_some() || content.is_some()) {
@@ -298,7 +326,7 @@ fn alternate_link(links: &[Link]) -> Option<&Link> {
         .iter()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")) && !l.href.trim().is_empty())
         .or_else(|| {
-                        links.iter().find(|l| {
+            links.iter().find(|l| {
                 !matches!(
                     l.rel.as_deref(),
                     Some("self" | "enclosure" | "hub" | "edit" | "replies")
@@ -306,7 +334,11 @@ fn alternate_link(links: &[Link]) -> Option<&Link> {
             })
         })
         // An item whose only address is its enclosure (a podcast episode) links to that.
-        .or_else(|| links.iter().find(|l| !l.href.trim().is_empty() && l.rel.as_deref() != Some("self")))
+        .or_else(|| {
+            links
+                .iter()
+                .find(|l| !l.href.trim().is_empty() && l.rel.as_deref() != Some("self"))
+        })
 }
 
 fn text_to_plain(t: &Text) -> String {
@@ -429,6 +461,15 @@ mod tests {
         let doc = "<rss version=\"2.0\"><channel><title>T</title><item><guid>g</guid><title>x</title><pubDate>Wed, 14 Jan 2099 10:00:00 +0000</pubDate></item></channel></rss>";
         let f = parse_feed(doc, &ctx()).unwrap();
         assert_eq!(f.entries[0].published, Some(ctx().now));
+    }
+
+    #[test]
+    fn syndication_period_is_read_as_minutes() {
+        let doc = r#"<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>T</title>
+            <sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>
+            <item><guid>g</guid><title>x</title></item></channel></rss>"#;
+        assert_eq!(parse_feed(doc, &ctx()).unwrap().ttl_minutes, Some(720));
+        assert_eq!(syndication_minutes("<x/>"), None);
     }
 
     #[test]

@@ -230,6 +230,20 @@ pub struct FeedConfig {
     pub timezone: Option<chrono_tz::Tz>,
     /// HTTP basic credentials; never logged.
     pub basic_auth: Option<BasicAuth>,
+    /// Where entries come from: a feed document, or a web page scraped with selectors.
+    pub source: SourceKind,
+    /// Fetch each new entry's page and keep this part of it as the entry's content.
+    pub full_text: Option<crate::fulltext::FullTextRule>,
+}
+
+/// What a feed's address serves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SourceKind {
+    /// RSS, Atom or JSON Feed.
+    #[default]
+    Feed,
+    /// A web page without a feed, read with the `[feed.html]` selectors.
+    Html(crate::parse::html_source::HtmlSource),
 }
 
 /// HTTP basic credentials for one feed.
@@ -499,6 +513,52 @@ impl FeedsFile {
                     password,
                 })
             });
+            let source = match (raw.kind.as_ref().map(|k| k.get_ref().as_str()), raw.html) {
+                (None | Some("feed"), None) => SourceKind::Feed,
+                (Some("html"), Some(html)) => {
+                    if let Err(e) = html.validate() {
+                        errors.push(ctx.at(span.clone(), Some(&id), Some("html"), e));
+                    }
+                    SourceKind::Html(html)
+                }
+                (Some("html"), None) => {
+                    errors.push(ctx.at(
+                        span.clone(),
+                        Some(&id),
+                        Some("kind"),
+                        "kind = \"html\" needs a [feed.html] table with at least item, title and link".into(),
+                    ));
+                    SourceKind::Feed
+                }
+                (None | Some("feed"), Some(_)) => {
+                    errors.push(ctx.at(
+                        span.clone(),
+                        Some(&id),
+                        Some("html"),
+                        "a [feed.html] table needs kind = \"html\"".into(),
+                    ));
+                    SourceKind::Feed
+                }
+                (Some(other), _) => {
+                    let at = raw.kind.as_ref().map_or(span.clone(), |k| k.span());
+                    errors.push(ctx.at(
+                        at,
+                        Some(&id),
+                        Some("kind"),
+                        format!("unknown kind `{other}`: use \"feed\" or \"html\""),
+                    ));
+                    SourceKind::Feed
+                }
+            };
+            let full_text = raw.full_text.map(|selector| crate::fulltext::FullTextRule {
+                selector,
+                strip: raw.full_text_strip.unwrap_or_default(),
+            });
+            if let Some(rule) = &full_text
+                && let Err(e) = rule.validate()
+            {
+                errors.push(ctx.at(span.clone(), Some(&id), Some("full_text"), e));
+            }
             if errors.len() == before
                 && let (Some(url), Some(schedule)) = (url, schedule)
             {
@@ -512,6 +572,8 @@ impl FeedsFile {
                     headers,
                     timezone,
                     basic_auth,
+                    source,
+                    full_text,
                 });
             }
         }
@@ -570,6 +632,10 @@ struct RawFeed {
     headers: Option<BTreeMap<String, String>>,
     timezone: Option<Spanned<String>>,
     basic_auth: Option<RawBasicAuth>,
+    kind: Option<Spanned<String>>,
+    html: Option<crate::parse::html_source::HtmlSource>,
+    full_text: Option<String>,
+    full_text_strip: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -64,7 +64,8 @@ pub enum FetchError {
         code: u16,
         reason: String,
         retry_after: Option<Duration>,
-        url: Url,
+        /// The address that answered (after redirects).
+        url: Box<Url>,
     },
     #[error("response larger than the {limit}-byte limit (fetch.max_body)")]
     BodyTooLarge { limit: u64 },
@@ -236,7 +237,7 @@ impl Fetcher {
                     code: status.as_u16(),
                     reason: status.canonical_reason().unwrap_or("").to_string(),
                     retry_after,
-                    url: url.clone(),
+                    url: Box::new(url.clone()),
                 });
             }
             if resp.content_length().is_some_and(|n| n > self.max_body) {

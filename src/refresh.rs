@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use url::Url;
 
-use crate::config::{Config, FeedConfig, FeedsFile};
+use crate::config::{Config, FeedConfig, FeedsFile, SourceKind};
 use crate::decode;
 use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta, host_key};
 use crate::metrics::Metrics;
@@ -37,6 +37,39 @@ pub enum DocumentError {
     Decode(#[from] decode::DecodeError),
     #[error("{0}")]
     Parse(#[from] ParseError),
+    #[error("{0}")]
+    Html(#[from] crate::parse::html_source::HtmlSourceError),
+}
+
+/// decode → parse (a feed document, or a web page read with the feed's selectors) → clean.
+pub fn read_source(
+    source: &SourceKind,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    ctx: &ParseContext,
+    max_len: usize,
+) -> Result<ParsedFeed, DocumentError> {
+    match source {
+        SourceKind::Feed => process_document(bytes, content_type, ctx, max_len),
+        SourceKind::Html(html) => {
+            let decoded = decode::decode(bytes, content_type, max_len)?;
+            let base = ctx
+                .base
+                .clone()
+                .ok_or_else(|| ParseError::Invalid("a web page needs its address".into()))?;
+            let mut feed = crate::parse::html_source::parse_html_source(
+                &decoded.text,
+                html,
+                &base,
+                ctx.zone,
+                ctx.now,
+            )?;
+            let mut warnings = decoded.warnings;
+            warnings.append(&mut feed.warnings);
+            feed.warnings = warnings;
+            Ok(feed)
+        }
+    }
 }
 
 /// decode → parse → clean, for bytes from anywhere (HTTP, a file): what `preview` shows and
@@ -142,6 +175,8 @@ pub fn adhoc_feed(url: Url, config: &Config) -> FeedConfig {
         headers: BTreeMap::new(),
         timezone: None,
         basic_auth: None,
+        source: crate::config::SourceKind::Feed,
+        full_text: None,
     }
 }
 
@@ -398,12 +433,16 @@ impl Refresher {
                 };
                 let max = usize::try_from(self.config.fetch.max_body).unwrap_or(usize::MAX);
                 let content_type = meta.content_type.clone();
+                let source = feed.source.clone();
                 let parsed = tokio::task::spawn_blocking(move || {
-                    process_document(&body, content_type.as_deref(), &ctx, max)
+                    read_source(&source, &body, content_type.as_deref(), &ctx, max)
                 })
                 .await;
                 match parsed {
-                    Ok(Ok(parsed)) => {
+                    Ok(Ok(mut parsed)) => {
+                        if let Some(rule) = &feed.full_text {
+                            self.apply_full_text(feed, &record, rule, &mut parsed).await;
+                        }
                         let ttl = parsed
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
@@ -478,7 +517,7 @@ impl Refresher {
                     + chrono::TimeDelta::from_std(delay.min(self.config.fetch.max_server_delay))
                         .unwrap_or_default();
                 let answered = match &e {
-                    FetchError::Status { url, .. } => url.clone(),
+                    FetchError::Status { url, .. } => url.as_ref().clone(),
                     _ => fetch_url.clone(),
                 };
                 self.hold_back_host(&answered, until, feed, all).await;
@@ -537,6 +576,86 @@ impl Refresher {
             report.error.get_or_insert(e.to_string());
         }
         report
+    }
+
+    /// Replaces each entry's content with the body of its page (`full_text`). A page is fetched
+    /// once: an entry already stored with the same title, link and summary keeps what was
+    /// extracted before. A failure keeps the feed's own text and is recorded as a warning.
+    async fn apply_full_text(
+        &self,
+        feed: &FeedConfig,
+        record: &FeedRecord,
+        rule: &crate::fulltext::FullTextRule,
+        parsed: &mut ParsedFeed,
+    ) {
+        let mode = if record.keys_by_link || crate::dedup::guids_are_ambiguous(&parsed.entries) {
+            crate::dedup::KeyMode::Link
+        } else {
+            crate::dedup::KeyMode::Guid
+        };
+        let keys: Vec<String> = parsed
+            .entries
+            .iter()
+            .map(|e| crate::dedup::entry_key(e, mode))
+            .collect();
+        let id = feed.id.clone();
+        let lookup = keys.clone();
+        let stored = match self
+            .with_store(move |s| s.stored_versions(&id, &lookup))
+            .await
+        {
+            Ok(v) => v,
+            Err(e) => {
+                parsed.warnings.push(format!("full text skipped: {e}"));
+                return;
+            }
+        };
+        let max = usize::try_from(self.config.fetch.max_body).unwrap_or(usize::MAX);
+        for (entry, key) in parsed.entries.iter_mut().zip(&keys) {
+            if let Some(v) = stored.get(key)
+                && v.title == entry.title
+                && v.link == entry.link
+                && v.summary == entry.summary
+            {
+                entry.content = v.content.clone();
+                continue;
+            }
+            let Some(page) = entry.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
+                continue;
+            };
+            let request = FetchRequest {
+                url: &page,
+                etag: None,
+                last_modified: None,
+                headers: &feed.headers,
+                basic_auth: feed
+                    .basic_auth
+                    .as_ref()
+                    .map(|a| (a.user.as_str(), a.password.as_str())),
+                home: &feed.url,
+            };
+            let extracted = match self.fetcher.fetch(request).await {
+                Ok(FetchOutcome::Body(meta, body)) => {
+                    let rule = rule.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let text = decode::decode(&body, meta.content_type.as_deref(), max)
+                            .map_err(|e| e.to_string())?;
+                        crate::fulltext::extract(&text.text, &rule, &meta.final_url)
+                            .map_err(|e| e.to_string())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()))
+                }
+                Ok(FetchOutcome::NotModified(_)) => Err("unexpected 304 Not Modified".to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match extracted {
+                Ok(html) => entry.content = Some(html),
+                Err(reason) => parsed.warnings.push(format!(
+                    "full text of {page}: {reason}; kept the feed's text"
+                )),
+            }
+        }
     }
 
     /// After a 429: no request to the host before `until`, in this run (the fetcher) and in

@@ -147,6 +147,8 @@ mod tests {
             headers: Default::default(),
             timezone: None,
             basic_auth: None,
+            source: crate::config::SourceKind::Feed,
+            full_text: None,
         }
     }
 

@@ -81,6 +81,15 @@ pub fn fts_expression(query: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// An entry as stored, for comparing with a fresh parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub title: String,
+    pub link: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+}
+
 /// Totals for status and metrics.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StoreCounts {
@@ -362,6 +371,35 @@ impl Store {
         }
         tx.commit()?;
         Ok(n)
+    }
+
+    /// What is stored for these keys of a feed: title, link, summary and content. Full-text
+    /// extraction uses it to keep a page already extracted instead of fetching it again.
+    pub fn stored_versions(
+        &self,
+        feed_id: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, StoredVersion>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT title, link, summary, content FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
+        )?;
+        for key in keys {
+            let row = stmt
+                .query_row(params![feed_id, key], |r| {
+                    Ok(StoredVersion {
+                        title: r.get(0)?,
+                        link: r.get(1)?,
+                        summary: r.get(2)?,
+                        content: r.get(3)?,
+                    })
+                })
+                .optional()?;
+            if let Some(v) = row {
+                out.insert(key.clone(), v);
+            }
+        }
+        Ok(out)
     }
 
     /// Totals across the store.

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use clusters::{DedupSettings, Split, SplitRefusal};
 pub use digests::{Delivery, FailingFeed};
-pub use entries::{BatchCounts, Cursor, EntryFilter, StoreCounts, fts_expression};
+pub use entries::{BatchCounts, Cursor, EntryFilter, StoreCounts, StoredVersion, fts_expression};
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.

@@ -146,7 +146,12 @@ async fn render(
                 (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
             ];
             let fresh = match (&if_none_match, if_modified_since) {
-                (Some(inm), _) => inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+                // If-None-Match uses the weak comparison (RFC 9110 13.1.2): a proxy may have
+                // weakened the tag to W/"…".
+                (Some(inm), _) => inm
+                    .split(',')
+                    .map(str::trim)
+                    .any(|t| t.trim_start_matches("W/") == etag || t == "*"),
                 (None, Some(since)) => last_modified.timestamp() <= since.timestamp(),
                 (None, None) => false,
             };

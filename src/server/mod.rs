@@ -10,16 +10,17 @@ mod api;
 mod digests;
 mod error;
 mod feeds;
+mod ui;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
@@ -81,8 +82,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/entries", get(api::entries))
         .route("/api/feeds", get(api::feeds))
         .route("/api/feeds/{id}/refresh", post(api::refresh))
+        .merge(ui::routes())
         .fallback(api::not_found)
-        .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -8,6 +8,7 @@ mod clusters;
 mod digests;
 mod entries;
 mod feeds;
+mod reader;
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ pub use clusters::{DedupSettings, Split, SplitRefusal};
 pub use digests::{Delivery, FailingFeed};
 pub use entries::{BatchCounts, Cursor, EntryFilter, StoreCounts, StoredVersion, fts_expression};
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
+pub use reader::{FeedStoryCounts, Highlighted, Snippet, StoryQuery};
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
 const MIGRATIONS: &[&str] = &[

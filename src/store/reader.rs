@@ -1,0 +1,858 @@
+//! Reads behind the reader web UI: the stream of stories a page lists, one entry with every
+//! other outlet that carried its story, search snippets with the matched words marked, and
+//! per-feed counts for the sources page.
+//!
+//! Every read is bounded by what one page shows, so the pages stay fast on an archive of
+//! millions of entries:
+//! - the stream walks `entries_by_time` from the reader's position (a row-value keyset, which
+//!   SQLite turns into an index range) and stops after a page; a handful of selected feeds
+//!   each walk their own `entries_by_feed_time` and the pages are merged;
+//! - a search asks FTS5 first. A rare term (a name, a place) has few hits, and those rows are
+//!   read directly; a common one has hits everywhere, so the time index is walked and each row
+//!   checked against the hits, which finds a page after a few dozen rows;
+//! - a story is represented, as in the merged feed, by its first-seen member among the
+//!   selected ones; its other members come from `entries_by_cluster` in one query per page.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params, params_from_iter};
+
+use super::{Store, StoreError, fmt_time, parse_opt_time, parse_time};
+use crate::model::{Related, StoredEntry};
+use crate::store::{Cursor, fts_expression};
+
+/// Search hits up to which a search reads the hits' own rows; with more, the time index is
+/// walked and rows are checked against the hits instead.
+const FEW_HITS: usize = 2_000;
+/// Selected feeds up to which each feed's own time index is read and the pages merged; with
+/// more, the shared time index is walked and rows are checked against the feeds.
+const FEW_FEEDS: usize = 32;
+
+/// Marks the start of a matched word in text from FTS5 (a private-use character that no
+/// sanitized excerpt carries, and that is never written to a page).
+const MATCH_START: char = '\u{E000}';
+/// Marks the end of a matched word.
+const MATCH_END: char = '\u{E001}';
+/// Words of context around the matches in a snippet.
+const SNIPPET_WORDS: i64 = 28;
+
+/// Plain text cut into runs, each either matched by the search or not. The text is as stored
+/// (never HTML): the page escapes every run and wraps the matched ones in `<mark>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Highlighted {
+    pub runs: Vec<(String, bool)>,
+}
+
+impl Highlighted {
+    /// Splits text carrying the match markers into runs; stray markers are dropped.
+    fn from_marked(marked: &str) -> Highlighted {
+        let mut runs: Vec<(String, bool)> = Vec::new();
+        let mut current = String::new();
+        let mut matched = false;
+        let mut flush = |current: &mut String, matched: bool| {
+            if !current.is_empty() {
+                runs.push((std::mem::take(current), matched));
+            }
+        };
+        for c in marked.chars() {
+            match c {
+                MATCH_START => {
+                    flush(&mut current, matched);
+                    matched = true;
+                }
+                MATCH_END => {
+                    flush(&mut current, matched);
+                    matched = false;
+                }
+                c => current.push(c),
+            }
+        }
+        flush(&mut current, matched);
+        Highlighted { runs }
+    }
+
+    /// True when at least one run is a match.
+    pub fn has_match(&self) -> bool {
+        self.runs.iter().any(|(_, m)| *m)
+    }
+
+    /// The text without marks.
+    pub fn text(&self) -> String {
+        self.runs.iter().map(|(t, _)| t.as_str()).collect()
+    }
+}
+
+/// How an entry matched a search: its title with every match marked, and the part of its text
+/// around the best matches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snippet {
+    pub title: Highlighted,
+    pub text: Highlighted,
+}
+
+/// How much of one feed's archive other feeds also carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedStoryCounts {
+    /// Entries stored for the feed.
+    pub entries: u64,
+    /// Of those, entries whose story (cluster) has members from other feeds too.
+    pub shared: u64,
+}
+
+impl FeedStoryCounts {
+    /// The fraction of the feed's entries in stories several feeds carried; `None` without
+    /// entries.
+    pub fn share(&self) -> Option<f64> {
+        (self.entries > 0).then(|| self.shared as f64 / self.entries as f64)
+    }
+}
+
+/// Which stories a reader page lists: the same selection as [`crate::store::EntryFilter`],
+/// read along the indexes that suit each kind of page.
+#[derive(Debug, Clone, Default)]
+pub struct StoryQuery {
+    /// Only these feeds (`None`: all).
+    pub feed_ids: Option<Vec<String>>,
+    /// Only entries whose time (published, else first seen) is at or after this…
+    pub since: Option<DateTime<Utc>>,
+    /// … and before this.
+    pub until: Option<DateTime<Utc>>,
+    /// Full-text search, as [`fts_expression`] reads it.
+    pub query: Option<String>,
+    /// Only stories after this position in newest-first order.
+    pub before: Option<Cursor>,
+    pub limit: usize,
+}
+
+/// SQL conditions with their arguments, built up in order.
+#[derive(Default)]
+struct Clause {
+    sql: String,
+    args: Vec<Value>,
+}
+
+impl Clause {
+    fn push(&mut self, sql: &str, args: impl IntoIterator<Item = Value>) {
+        self.sql.push_str(sql);
+        self.args.extend(args);
+    }
+
+    /// `AND {column} IN (?, …)` over `ids`.
+    fn feeds(&mut self, column: &str, ids: &[String]) {
+        let marks = vec!["?"; ids.len()].join(", ");
+        self.push(
+            &format!(" AND {column} IN ({marks})"),
+            ids.iter().map(|id| Value::Text(id.clone())),
+        );
+    }
+}
+
+impl Store {
+    /// One page of stories, newest first: for each story (cluster) its first-seen member among
+    /// the selected entries, with the story's other members as `related` and `updated` as the
+    /// newest change in the story. Same selection and order as [`Store::entries`].
+    pub fn stories(&self, q: &StoryQuery) -> Result<Vec<StoredEntry>, StoreError> {
+        if q.limit == 0 || q.feed_ids.as_ref().is_some_and(|f| f.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let ids = match &q.query {
+            Some(text) => match fts_expression(text) {
+                Some(expr) => self.matching_story_ids(q, &expr, FEW_HITS)?,
+                None => Vec::new(),
+            },
+            None => match &q.feed_ids {
+                Some(feeds) if feeds.len() <= FEW_FEEDS => self.story_ids_per_feed(q, feeds)?,
+                _ => self.story_ids_by_time(q, None)?,
+            },
+        };
+        self.load_stories(&ids)
+    }
+
+    /// The time window and keyset position on `e`.
+    fn window(q: &StoryQuery) -> Clause {
+        let mut c = Clause::default();
+        if let Some(since) = q.since {
+            c.push(" AND e.sort_time >= ?", [Value::Text(fmt_time(since))]);
+        }
+        if let Some(until) = q.until {
+            c.push(" AND e.sort_time < ?", [Value::Text(fmt_time(until))]);
+        }
+        if let Some(b) = q.before {
+            c.push(
+                " AND (e.sort_time, e.id) < (?, ?)",
+                [Value::Text(fmt_time(b.time)), Value::Integer(b.id)],
+            );
+        }
+        c
+    }
+
+    /// `e` is its story's first-seen member among the selected entries (those of the selected
+    /// feeds, and search hits when `hits` names the table holding them).
+    fn first_of_story(q: &StoryQuery, hits: Option<&str>) -> Clause {
+        let mut c = Clause::default();
+        c.push(
+            " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id",
+            [],
+        );
+        if let Some(ids) = &q.feed_ids {
+            c.feeds("o.feed_id", ids);
+        }
+        if let Some(hits) = hits {
+            c.push(&format!(" AND o.id IN (SELECT id FROM {hits})"), []);
+        }
+        c.push(
+            " AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id))",
+            [],
+        );
+        c
+    }
+
+    fn ids(&self, sql: &str, args: Vec<Value>) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, i64>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Walks `entries_by_time` from the reader's position, checking each row against the
+    /// selected feeds (and the search hits in table `hits`, when given).
+    fn story_ids_by_time(
+        &self,
+        q: &StoryQuery,
+        hits: Option<(&str, Value)>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut c = Clause::default();
+        if let Some((expr_table, expr)) = &hits {
+            // The hits are a set to test rows against (`+` keeps SQLite from reading them as
+            // the rows to fetch), so the walk follows the time index.
+            c.push(
+                &format!(
+                    "WITH {expr_table}(id) AS MATERIALIZED \
+                     (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?) "
+                ),
+                [expr.clone()],
+            );
+        }
+        c.push("SELECT e.id FROM entries e WHERE 1 = 1", []);
+        if let Some((expr_table, _)) = &hits {
+            c.push(&format!(" AND +e.id IN (SELECT id FROM {expr_table})"), []);
+        }
+        let w = Self::window(q);
+        c.push(&w.sql, w.args);
+        if let Some(ids) = &q.feed_ids {
+            // `+`: the feed is checked on each row of the time walk, not used to pick rows.
+            c.feeds("+e.feed_id", ids);
+        }
+        let first = Self::first_of_story(q, hits.as_ref().map(|(t, _)| *t));
+        c.push(&first.sql, first.args);
+        c.push(
+            " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
+            [Value::Integer(q.limit as i64)],
+        );
+        self.ids(&c.sql, c.args)
+    }
+
+    /// Each selected feed walks its own `entries_by_feed_time` for a page; the newest of all
+    /// those pages make the page.
+    fn story_ids_per_feed(&self, q: &StoryQuery, feeds: &[String]) -> Result<Vec<i64>, StoreError> {
+        let mut c = Clause::default();
+        c.push(
+            "SELECT e.id, e.sort_time FROM entries e WHERE e.feed_id = ?",
+            [],
+        );
+        let w = Self::window(q);
+        c.push(&w.sql, w.args);
+        let first = Self::first_of_story(q, None);
+        c.push(&first.sql, first.args);
+        c.push(" ORDER BY e.sort_time DESC, e.id DESC LIMIT ?", []);
+        let mut stmt = self.conn.prepare_cached(&c.sql)?;
+        let mut found: Vec<(String, i64)> = Vec::new();
+        for feed in feeds {
+            let mut args = vec![Value::Text(feed.clone())];
+            args.extend(c.args.iter().cloned());
+            args.push(Value::Integer(q.limit as i64));
+            let rows = stmt.query_map(params_from_iter(args), |r| {
+                Ok((r.get::<_, String>(1)?, r.get::<_, i64>(0)?))
+            })?;
+            for row in rows {
+                found.push(row?);
+            }
+        }
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        found.truncate(q.limit);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// Stories with a search hit. A search with few hits reads them (by rowid) and sorts them;
+    /// one with many walks the time index, where hits are dense.
+    fn matching_story_ids(
+        &self,
+        q: &StoryQuery,
+        expr: &str,
+        few_hits: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let probe = self.ids(
+            "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?",
+            vec![
+                Value::Text(expr.to_string()),
+                Value::Integer(few_hits as i64 + 1),
+            ],
+        )?;
+        if probe.is_empty() {
+            return Ok(Vec::new());
+        }
+        if probe.len() > few_hits {
+            return self.story_ids_by_time(q, Some(("hits", Value::Text(expr.to_string()))));
+        }
+        let list = serde_json::to_string(&probe).unwrap_or_else(|_| "[]".into());
+        let mut c = Clause::default();
+        c.push(
+            "WITH hits(id) AS MATERIALIZED (SELECT value FROM json_each(?)) \
+             SELECT e.id FROM hits CROSS JOIN entries e ON e.id = hits.id WHERE 1 = 1",
+            [Value::Text(list)],
+        );
+        let w = Self::window(q);
+        c.push(&w.sql, w.args);
+        if let Some(ids) = &q.feed_ids {
+            c.feeds("e.feed_id", ids);
+        }
+        let first = Self::first_of_story(q, Some("hits"));
+        c.push(&first.sql, first.args);
+        c.push(
+            " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
+            [Value::Integer(q.limit as i64)],
+        );
+        self.ids(&c.sql, c.args)
+    }
+
+    /// The entries `ids` (in that order) with their feeds and their stories' other members.
+    fn load_stories(&self, ids: &[i64]) -> Result<Vec<StoredEntry>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{ENTRY_SELECT} WHERE e.id IN (SELECT value FROM json_each(?1))"
+        ))?;
+        let mut by_id: HashMap<i64, StoredEntry> = HashMap::new();
+        for row in stmt.query_map([&list], read_entry)? {
+            let e = row??;
+            by_id.insert(e.rowid, e);
+        }
+        let mut out: Vec<StoredEntry> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+
+        let clusters: Vec<i64> = out
+            .iter()
+            .map(|e| e.cluster_id)
+            .filter(|c| *c != 0)
+            .collect();
+        let clusters = serde_json::to_string(&clusters).unwrap_or_else(|_| "[]".into());
+        let mut members = self.conn.prepare_cached(
+            "SELECT e.cluster_id, e.id, e.feed_id, coalesce(f.title, ''), e.title, e.link, e.updated
+             FROM entries e JOIN feeds f ON f.id = e.feed_id
+             WHERE e.cluster_id IN (SELECT value FROM json_each(?1))
+             ORDER BY e.cluster_id, e.first_seen, e.sort_time, e.id",
+        )?;
+        let mut by_cluster: HashMap<i64, Vec<(Related, String)>> = HashMap::new();
+        for row in members.query_map([&clusters], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Related {
+                    entry_id: r.get(1)?,
+                    feed_id: r.get(2)?,
+                    feed_title: r.get(3)?,
+                    title: r.get(4)?,
+                    link: r.get(5)?,
+                },
+                r.get::<_, String>(6)?,
+            ))
+        })? {
+            let (cluster, related, updated) = row?;
+            by_cluster
+                .entry(cluster)
+                .or_default()
+                .push((related, updated));
+        }
+        for e in &mut out {
+            for (related, updated) in by_cluster.get(&e.cluster_id).into_iter().flatten() {
+                e.updated = e.updated.max(parse_time(updated, "entries.updated")?);
+                if related.entry_id != e.rowid {
+                    e.related.push(related.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One entry with its feed, its own `updated` time, and as `related` every other member
+    /// of its story (first seen first). `None` when no entry has this id.
+    pub fn entry(&self, id: i64) -> Result<Option<StoredEntry>, StoreError> {
+        let found = self
+            .conn
+            .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.id = ?1"))?
+            .query_row([id], read_entry)
+            .optional()?;
+        let Some(mut e) = found.transpose()? else {
+            return Ok(None);
+        };
+        if e.cluster_id != 0 {
+            e.related = self.story_members(e.cluster_id, e.rowid)?;
+        }
+        Ok(Some(e))
+    }
+
+    /// The members of story `cluster` other than `except`, first seen first.
+    fn story_members(&self, cluster: i64, except: i64) -> Result<Vec<Related>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, e.feed_id, coalesce(f.title, ''), e.title, e.link
+             FROM entries e JOIN feeds f ON f.id = e.feed_id
+             WHERE e.cluster_id = ?1 AND e.id <> ?2
+             ORDER BY e.first_seen, e.sort_time, e.id",
+        )?;
+        let rows = stmt.query_map(params![cluster, except], |r| {
+            Ok(Related {
+                entry_id: r.get(0)?,
+                feed_id: r.get(1)?,
+                feed_title: r.get(2)?,
+                title: r.get(3)?,
+                link: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// For each of `ids` that matches `query` (as [`Store::entries`] searches), its title with
+    /// the matches marked and a snippet of its text around them. Ids that do not match, and
+    /// every id when the query has no word, are left out.
+    pub fn search_snippets(
+        &self,
+        query: &str,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Snippet>, StoreError> {
+        let mut out = HashMap::new();
+        let Some(expr) = fts_expression(query) else {
+            return Ok(out);
+        };
+        let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(out);
+        };
+        // One search over the page's rowid range (FTS5 narrows to it) rather than one per
+        // entry: a word prefix common in the archive costs FTS5 a merge of its doclists on
+        // every search, so it is done once per page.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rowid, highlight(entries_fts, 0, ?4, ?5),
+                    snippet(entries_fts, 1, ?4, ?5, '…', ?6)
+             FROM entries_fts
+             WHERE entries_fts MATCH ?1 AND rowid >= ?2 AND rowid <= ?3
+               AND +rowid IN (SELECT value FROM json_each(?7))",
+        )?;
+        let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        let (start, end) = (MATCH_START.to_string(), MATCH_END.to_string());
+        let rows = stmt.query_map(
+            params![expr, low, high, start, end, SNIPPET_WORDS, list],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (id, title, text) = row?;
+            out.insert(
+                id,
+                Snippet {
+                    title: Highlighted::from_marked(&title.unwrap_or_default()),
+                    text: Highlighted::from_marked(&text.unwrap_or_default()),
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Per feed id: how many entries it has stored and how many of them belong to stories that
+    /// other feeds carried too. Feeds without entries are absent.
+    pub fn feed_story_counts(&self) -> Result<HashMap<String, FeedStoryCounts>, StoreError> {
+        let mut out: HashMap<String, FeedStoryCounts> = HashMap::new();
+        let mut totals = self
+            .conn
+            .prepare_cached("SELECT feed_id, count(*) FROM entries GROUP BY feed_id")?;
+        for row in totals.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (feed, n) = row?;
+            out.entry(feed).or_default().entries = n.max(0) as u64;
+        }
+        // A story joins members from different feeds only (a feed's own duplicates are
+        // updated in place), so a cluster with two members is a story several feeds carried.
+        let mut shared = self.conn.prepare_cached(
+            "SELECT e.feed_id, count(*) FROM entries e
+             WHERE e.cluster_id IN (SELECT cluster_id FROM entries
+                                    WHERE cluster_id IS NOT NULL
+                                    GROUP BY cluster_id HAVING count(*) > 1)
+             GROUP BY e.feed_id",
+        )?;
+        for row in shared.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (feed, n) = row?;
+            out.entry(feed).or_default().shared = n.max(0) as u64;
+        }
+        Ok(out)
+    }
+}
+
+/// An entry joined with its feed, as [`read_entry`] reads it.
+const ENTRY_SELECT: &str = "SELECT e.id, e.feed_id, e.uid, e.title, e.link, e.summary, e.content, e.authors,
+        e.published, e.updated, e.first_seen, coalesce(f.title, ''), coalesce(f.effective_url, f.url),
+        f.site_link, e.cluster_id, e.excerpt
+     FROM entries e JOIN feeds f ON f.id = e.feed_id";
+
+fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredEntry, StoreError>> {
+    let authors: String = r.get(7)?;
+    let published: Option<String> = r.get(8)?;
+    let updated: String = r.get(9)?;
+    let first_seen: String = r.get(10)?;
+    let times = (|| {
+        Ok::<_, StoreError>((
+            serde_json::from_str::<Vec<String>>(&authors)
+                .map_err(|_| StoreError::Corrupt("entries.authors".into()))?,
+            parse_opt_time(published, "entries.published")?,
+            parse_time(&updated, "entries.updated")?,
+            parse_time(&first_seen, "entries.first_seen")?,
+        ))
+    })();
+    let (authors, published, updated, first_seen) = match times {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(StoredEntry {
+        rowid: r.get(0)?,
+        feed_id: r.get(1)?,
+        uid: r.get(2)?,
+        title: r.get(3)?,
+        link: r.get(4)?,
+        summary: r.get(5)?,
+        content: r.get(6)?,
+        authors,
+        published,
+        updated,
+        first_seen,
+        feed_title: r.get(11)?,
+        feed_url: r.get(12)?,
+        feed_link: r.get(13)?,
+        tags: Vec::new(),
+        cluster_id: r.get::<_, Option<i64>>(14)?.unwrap_or(0),
+        related: Vec::new(),
+        excerpt: r.get(15)?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewEntry;
+    use crate::store::{DedupSettings, FeedIdentity, FetchRecord, FetchRecordOutcome};
+
+    fn new_entry(id: &str, title: &str, text: &str, at: &str) -> NewEntry {
+        NewEntry {
+            id: id.into(),
+            id_from_feed: true,
+            title: title.into(),
+            link: Some(format!("https://{id}.example/story")),
+            published: Some(at.parse().unwrap()),
+            updated: None,
+            summary: Some(format!("<p>{text}</p>")),
+            content: None,
+            authors: vec![],
+        }
+    }
+
+    fn fetched(at: &str) -> FetchRecord {
+        FetchRecord {
+            at: at.parse().unwrap(),
+            next_fetch: None,
+            permanent_redirect: None,
+            outcome: FetchRecordOutcome::Fetched {
+                etag: None,
+                last_modified: None,
+                title: "Feed".into(),
+                site_link: None,
+                format: "rss2".into(),
+                warnings: vec![],
+            },
+        }
+    }
+
+    /// Two feeds carrying one story (same link), plus one story only the first carried.
+    fn store() -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        s.sync_feeds(
+            [
+                FeedIdentity {
+                    id: "one",
+                    url: "https://one.example/rss",
+                    fingerprint: "1",
+                },
+                FeedIdentity {
+                    id: "two",
+                    url: "https://two.example/rss",
+                    fingerprint: "2",
+                },
+            ],
+            "2026-01-14T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        let shared = new_entry(
+            "a",
+            "Ferry to Aktau resumes",
+            "The ferry from Baku to Aktau sails again after the winter storms closed the port.",
+            "2026-01-14T06:00:00Z",
+        );
+        let alone = new_entry(
+            "b",
+            "В Баку открыли новую станцию метро",
+            "Станция «Ходжасан» принимает первых пассажиров.",
+            "2026-01-14T08:00:00Z",
+        );
+        s.store_fetch(
+            "one",
+            &fetched("2026-01-14T09:00:00Z"),
+            &[shared.clone(), alone],
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        let mut copy = shared;
+        copy.id = "c".into();
+        s.store_fetch(
+            "two",
+            &fetched("2026-01-14T10:00:00Z"),
+            &[copy],
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        s
+    }
+
+    fn id_titled(s: &Store, title: &str) -> i64 {
+        s.conn
+            .query_row(
+                "SELECT id FROM entries WHERE title = ?1 ORDER BY id LIMIT 1",
+                [title],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn an_entry_comes_with_the_other_outlets_of_its_story() {
+        let s = store();
+        let id = id_titled(&s, "Ferry to Aktau resumes");
+        let e = s.entry(id).unwrap().unwrap();
+        assert_eq!(e.feed_id, "one");
+        assert_eq!(e.related.len(), 1);
+        assert_eq!(e.related[0].feed_id, "two");
+        assert_ne!(e.related[0].entry_id, id);
+        assert!(s.entry(id + 1000).unwrap().is_none());
+    }
+
+    #[test]
+    fn snippets_mark_matches_case_insensitively_in_cyrillic_and_latin() {
+        let s = store();
+        let ru = id_titled(&s, "В Баку открыли новую станцию метро");
+        let en = id_titled(&s, "Ferry to Aktau resumes");
+        let found = s.search_snippets("баку", &[ru, en]).unwrap();
+        assert!(!found.contains_key(&en), "Cyrillic does not match Latin");
+        let title = &found[&ru].title;
+        assert!(
+            title.runs.contains(&("Баку".to_string(), true)),
+            "{title:?}"
+        );
+        assert_eq!(title.text(), "В Баку открыли новую станцию метро");
+        let found = s.search_snippets("BAKU", &[ru, en]).unwrap();
+        let text = &found[&en].text;
+        assert!(text.runs.contains(&("Baku".to_string(), true)), "{text:?}");
+        assert!(!found[&en].title.has_match());
+        assert!(!found.contains_key(&ru));
+        assert!(s.search_snippets("  ", &[ru]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn story_counts_tell_shared_entries_from_the_rest() {
+        let s = store();
+        let counts = s.feed_story_counts().unwrap();
+        assert_eq!(
+            counts["one"],
+            FeedStoryCounts {
+                entries: 2,
+                shared: 1
+            }
+        );
+        assert_eq!(counts["two"].share(), Some(1.0));
+    }
+
+    /// Six feeds; 240 entries over ten days, with every fifth story carried by two or three
+    /// feeds (same link), words drawn so that searches hit rarely and often.
+    fn archive() -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        let feeds: Vec<String> = (0..6).map(|i| format!("f{i}")).collect();
+        s.sync_feeds(
+            feeds.iter().map(|id| FeedIdentity {
+                id,
+                url: "https://x.example/rss",
+                fingerprint: "1",
+            }),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        let words = ["harbour", "ferry", "Баку", "pipeline", "corridor", "выборы"];
+        for fetch in 0..8 {
+            for (fi, feed) in feeds.iter().enumerate() {
+                let mut batch = Vec::new();
+                for k in 0..5 {
+                    let n = fetch * 30 + fi * 5 + k;
+                    // Every fifth story is also carried by the next feed or two.
+                    let story = if n % 5 == 0 && fi > 0 {
+                        n - 5 * (fi % 3)
+                    } else {
+                        n
+                    };
+                    let at =
+                        chrono::DateTime::from_timestamp(1_767_225_600 + (story as i64) * 3_000, 0)
+                            .unwrap();
+                    let mut e = new_entry(
+                        &format!("{feed}-{n}"),
+                        &format!("Story {story} about {}", words[story % 6]),
+                        &format!(
+                            "Text of story {story}: {} and {}",
+                            words[(story / 6) % 6],
+                            words[story % 4]
+                        ),
+                        &crate::model::rfc3339(at),
+                    );
+                    e.link = Some(format!("https://news.example/{story}"));
+                    batch.push(e);
+                }
+                s.store_fetch(
+                    feed,
+                    &fetched(&format!("2026-01-{:02}T12:00:00Z", 10 + fetch)),
+                    &batch,
+                    &DedupSettings::default(),
+                )
+                .unwrap();
+            }
+        }
+        s
+    }
+
+    /// Every page of a selection, read with `page` (which gets the position), as entry ids.
+    fn paged(limit: usize, mut page: impl FnMut(Option<Cursor>) -> Vec<StoredEntry>) -> Vec<i64> {
+        let (mut all, mut before) = (Vec::new(), None);
+        loop {
+            let got = page(before);
+            all.extend(got.iter().map(|e| e.rowid));
+            if got.len() < limit {
+                return all;
+            }
+            before = got.last().map(Cursor::after);
+        }
+    }
+
+    #[test]
+    fn stories_list_what_the_merged_feed_lists_in_the_same_order() {
+        let s = archive();
+        let many: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+        type Selection<'a> = (Option<Vec<String>>, Option<&'a str>, Option<&'a str>);
+        let selections: Vec<Selection<'_>> = vec![
+            (None, None, None),
+            (Some(vec!["f2".into()]), None, None),
+            (
+                Some(vec!["f1".into(), "f4".into(), "f5".into()]),
+                None,
+                None,
+            ),
+            (Some(many), None, None),
+            (None, Some("harbour"), None),
+            (None, Some("баку"), None),
+            (None, Some("story text"), None),
+            (Some(vec!["f0".into(), "f3".into()]), Some("ferry"), None),
+            (None, None, Some("2026-01-03T00:00:00Z")),
+            (None, Some("pipeline"), Some("2026-01-02T00:00:00Z")),
+        ];
+        for (feeds, query, since) in selections {
+            let since = since.map(|t| t.parse().unwrap());
+            let until =
+                since.map(|t: chrono::DateTime<chrono::Utc>| t + chrono::TimeDelta::days(2));
+            for limit in [7, 50] {
+                let expected = paged(limit, |before| {
+                    s.entries(&crate::store::EntryFilter {
+                        feed_ids: feeds.clone(),
+                        since,
+                        until,
+                        query: query.map(str::to_string),
+                        before,
+                        limit,
+                    })
+                    .unwrap()
+                });
+                assert!(
+                    !expected.is_empty(),
+                    "{feeds:?} {query:?} selects something"
+                );
+                let q = |before| StoryQuery {
+                    feed_ids: feeds.clone(),
+                    since,
+                    until,
+                    query: query.map(str::to_string),
+                    before,
+                    limit,
+                };
+                let got = paged(limit, |before| s.stories(&q(before)).unwrap());
+                assert_eq!(got, expected, "{feeds:?} {query:?} {since:?} by {limit}");
+                if let Some(text) = query {
+                    // The walk along the time index, taken when hits are many, agrees too.
+                    let expr = fts_expression(text).unwrap();
+                    let walked = paged(limit, |before| {
+                        let ids = s.matching_story_ids(&q(before), &expr, 1).unwrap();
+                        s.load_stories(&ids).unwrap()
+                    });
+                    assert_eq!(walked, expected, "{feeds:?} {query:?} walked by {limit}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_story_lists_its_other_outlets_once_with_the_newest_change() {
+        let s = archive();
+        let page = s
+            .stories(&StoryQuery {
+                limit: 500,
+                ..Default::default()
+            })
+            .unwrap();
+        let expected = s
+            .entries(&crate::store::EntryFilter {
+                limit: 500,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(page.iter().any(|e| e.related.len() == 2));
+        for (a, b) in page.iter().zip(&expected) {
+            assert_eq!(a.related, b.related);
+            assert_eq!(a.updated, b.updated);
+            assert_eq!(a.feed_title, b.feed_title);
+        }
+    }
+
+    #[test]
+    fn marked_text_splits_into_runs_and_drops_stray_marks() {
+        let h = Highlighted::from_marked("a \u{E000}b\u{E001} c\u{E001}");
+        assert_eq!(
+            h.runs,
+            vec![
+                ("a ".to_string(), false),
+                ("b".to_string(), true),
+                (" c".to_string(), false)
+            ]
+        );
+    }
+}

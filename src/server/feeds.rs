@@ -133,6 +133,7 @@ async fn render(
         .with_store(move |store, state| {
             let now = Utc::now();
             let version = store.version()?;
+            // Indexed (entries_by_updated): no scan of the archive on revalidation.
             let last_modified = store.newest_change()?.unwrap_or(now);
             let etag = etag(version, &output.name, format, &selection);
             let max_age = store

@@ -396,7 +396,7 @@ async fn sources(State(state): State<Arc<AppState>>) -> Response {
         .with_store(|store, state| {
             let feeds = state.feeds();
             let statuses = feed_statuses(&feeds, &store.feeds()?);
-            let counts = store.feed_story_counts()?;
+            let shared = store.shared_entry_counts()?;
             let rows: Vec<SourceRow> = statuses
                 .into_iter()
                 .map(|status| SourceRow {
@@ -404,7 +404,10 @@ async fn sources(State(state): State<Arc<AppState>>) -> Response {
                         .get(&status.id)
                         .map(|f| f.tags.clone())
                         .unwrap_or_default(),
-                    counts: counts.get(&status.id).copied().unwrap_or_default(),
+                    counts: FeedStoryCounts {
+                        entries: status.entries,
+                        shared: shared.get(&status.id).copied().unwrap_or(0),
+                    },
                     status,
                 })
                 .collect();

@@ -14,6 +14,7 @@
 //!   selected ones; its other members come from `entries_by_cluster` in one query per page.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
@@ -25,7 +26,7 @@ use crate::store::{Cursor, fts_expression};
 
 /// Search hits up to which a search reads the hits' own rows; with more, the time index is
 /// walked and rows are checked against the hits instead.
-const FEW_HITS: usize = 2_000;
+const FEW_HITS: usize = 600;
 /// Selected feeds up to which each feed's own time index is read and the pages merged; with
 /// more, the shared time index is walked and rows are checked against the feeds.
 const FEW_FEEDS: usize = 32;
@@ -105,7 +106,7 @@ impl FeedStoryCounts {
     /// The fraction of the feed's entries in stories several feeds carried; `None` without
     /// entries.
     pub fn share(&self) -> Option<f64> {
-        (self.entries > 0).then(|| self.shared as f64 / self.entries as f64)
+        (self.entries > 0).then(|| (self.shared as f64 / self.entries as f64).min(1.0))
     }
 }
 
@@ -164,7 +165,7 @@ impl Store {
             },
             None => match &q.feed_ids {
                 Some(feeds) if feeds.len() <= FEW_FEEDS => self.story_ids_per_feed(q, feeds)?,
-                _ => self.story_ids_by_time(q, None)?,
+                _ => self.story_ids_by_time(q)?,
             },
         };
         self.load_stories(&ids)
@@ -216,35 +217,17 @@ impl Store {
     }
 
     /// Walks `entries_by_time` from the reader's position, checking each row against the
-    /// selected feeds (and the search hits in table `hits`, when given).
-    fn story_ids_by_time(
-        &self,
-        q: &StoryQuery,
-        hits: Option<(&str, Value)>,
-    ) -> Result<Vec<i64>, StoreError> {
+    /// selected feeds.
+    fn story_ids_by_time(&self, q: &StoryQuery) -> Result<Vec<i64>, StoreError> {
         let mut c = Clause::default();
-        if let Some((expr_table, expr)) = &hits {
-            // The hits are a set to test rows against (`+` keeps SQLite from reading them as
-            // the rows to fetch), so the walk follows the time index.
-            c.push(
-                &format!(
-                    "WITH {expr_table}(id) AS MATERIALIZED \
-                     (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?) "
-                ),
-                [expr.clone()],
-            );
-        }
         c.push("SELECT e.id FROM entries e WHERE 1 = 1", []);
-        if let Some((expr_table, _)) = &hits {
-            c.push(&format!(" AND +e.id IN (SELECT id FROM {expr_table})"), []);
-        }
         let w = Self::window(q);
         c.push(&w.sql, w.args);
         if let Some(ids) = &q.feed_ids {
             // `+`: the feed is checked on each row of the time walk, not used to pick rows.
             c.feeds("+e.feed_id", ids);
         }
-        let first = Self::first_of_story(q, hits.as_ref().map(|(t, _)| *t));
+        let first = Self::first_of_story(q, None);
         c.push(&first.sql, first.args);
         c.push(
             " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
@@ -284,28 +267,27 @@ impl Store {
         Ok(found.into_iter().map(|(_, id)| id).collect())
     }
 
-    /// Stories with a search hit. A search with few hits reads them (by rowid) and sorts them;
-    /// one with many walks the time index, where hits are dense.
+    /// Stories with a search hit. FTS5 lists the hits once (by rowid); few of them are read
+    /// as rows and sorted, while many are looked up in memory during a walk of the time
+    /// index, where a page of them lies within the first few dozen rows.
     fn matching_story_ids(
         &self,
         q: &StoryQuery,
         expr: &str,
         few_hits: usize,
     ) -> Result<Vec<i64>, StoreError> {
-        let probe = self.ids(
-            "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?",
-            vec![
-                Value::Text(expr.to_string()),
-                Value::Integer(few_hits as i64 + 1),
-            ],
+        let mut hits = self.ids(
+            "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?",
+            vec![Value::Text(expr.to_string())],
         )?;
-        if probe.is_empty() {
+        if hits.is_empty() {
             return Ok(Vec::new());
         }
-        if probe.len() > few_hits {
-            return self.story_ids_by_time(q, Some(("hits", Value::Text(expr.to_string()))));
+        if hits.len() > few_hits {
+            hits.sort_unstable();
+            return self.walk_for_hits(q, &hits);
         }
-        let list = serde_json::to_string(&probe).unwrap_or_else(|_| "[]".into());
+        let list = serde_json::to_string(&hits).unwrap_or_else(|_| "[]".into());
         let mut c = Clause::default();
         c.push(
             "WITH hits(id) AS MATERIALIZED (SELECT value FROM json_each(?)) \
@@ -324,6 +306,65 @@ impl Store {
             [Value::Integer(q.limit as i64)],
         );
         self.ids(&c.sql, c.args)
+    }
+
+    /// Walks `entries_by_time` from the reader's position and keeps the rows in `hits`
+    /// (sorted) whose feed is selected and that come first in their story among such rows.
+    fn walk_for_hits(&self, q: &StoryQuery, hits: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let is_hit = |id: i64| hits.binary_search(&id).is_ok();
+        let feeds: Option<std::collections::HashSet<&str>> = q
+            .feed_ids
+            .as_ref()
+            .map(|ids| ids.iter().map(String::as_str).collect());
+        let selected = |feed: &str| feeds.as_ref().is_none_or(|f| f.contains(feed));
+        let mut c = Clause::default();
+        c.push("SELECT e.id FROM entries e WHERE 1 = 1", []);
+        let w = Self::window(q);
+        c.push(&w.sql, w.args);
+        c.push(" ORDER BY e.sort_time DESC, e.id DESC", []);
+        let mut walk = self.conn.prepare_cached(&c.sql)?;
+        // The entry's feed, and every member of its story seen before it (with their feeds).
+        let mut story = self.conn.prepare_cached(
+            "SELECT e.feed_id, o.id, o.feed_id FROM entries e
+             LEFT JOIN entries o ON o.cluster_id = e.cluster_id
+                 AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id)
+             WHERE e.id = ?1",
+        )?;
+        let mut out = Vec::new();
+        let mut rows = walk.query(params_from_iter(c.args))?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if !is_hit(id) {
+                continue;
+            }
+            let mut keep = true;
+            let members = story.query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?;
+            for m in members {
+                let (feed, earlier, earlier_feed) = m?;
+                if !selected(&feed) {
+                    keep = false;
+                }
+                if let (Some(o), Some(of)) = (earlier, earlier_feed)
+                    && is_hit(o)
+                    && selected(&of)
+                {
+                    keep = false;
+                }
+            }
+            if keep {
+                out.push(id);
+                if out.len() >= q.limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The entries `ids` (in that order) with their feeds and their stories' other members.
@@ -472,31 +513,44 @@ impl Store {
         Ok(out)
     }
 
-    /// Per feed id: how many entries it has stored and how many of them belong to stories that
-    /// other feeds carried too. Feeds without entries are absent.
-    pub fn feed_story_counts(&self) -> Result<HashMap<String, FeedStoryCounts>, StoreError> {
-        let mut out: HashMap<String, FeedStoryCounts> = HashMap::new();
-        let mut totals = self
-            .conn
-            .prepare_cached("SELECT feed_id, count(*) FROM entries GROUP BY feed_id")?;
-        for row in totals.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (feed, n) = row?;
-            out.entry(feed).or_default().entries = n.max(0) as u64;
+    /// Per feed id: how many of its entries belong to stories other feeds carried too (feeds
+    /// with none are absent).
+    ///
+    /// This reads every story of the archive (about a second for a million entries), so the
+    /// answer is kept per database file until the store's change counter moves.
+    pub fn shared_entry_counts(&self) -> Result<HashMap<String, u64>, StoreError> {
+        type Cached = Option<(String, i64, HashMap<String, u64>)>;
+        static CACHE: Mutex<Cached> = Mutex::new(None);
+        let path = self.conn.path().unwrap_or("").to_string();
+        let version = self.version()?;
+        if !path.is_empty() {
+            let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((p, v, counts)) = cache.as_ref()
+                && *p == path
+                && *v == version
+            {
+                return Ok(counts.clone());
+            }
         }
         // A story joins members from different feeds only (a feed's own duplicates are
         // updated in place), so a cluster with two members is a story several feeds carried.
-        let mut shared = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT e.feed_id, count(*) FROM entries e
              WHERE e.cluster_id IN (SELECT cluster_id FROM entries
                                     WHERE cluster_id IS NOT NULL
                                     GROUP BY cluster_id HAVING count(*) > 1)
              GROUP BY e.feed_id",
         )?;
-        for row in shared.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (feed, n) = row?;
-            out.entry(feed).or_default().shared = n.max(0) as u64;
+        let counts = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+            })?
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        if !path.is_empty() {
+            *CACHE.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((path, version, counts.clone()));
         }
-        Ok(out)
+        Ok(counts)
     }
 }
 
@@ -676,17 +730,60 @@ mod tests {
     }
 
     #[test]
-    fn story_counts_tell_shared_entries_from_the_rest() {
+    fn shared_counts_tell_entries_in_stories_of_several_feeds() {
         let s = store();
-        let counts = s.feed_story_counts().unwrap();
+        let shared = s.shared_entry_counts().unwrap();
         assert_eq!(
-            counts["one"],
-            FeedStoryCounts {
-                entries: 2,
-                shared: 1
-            }
+            shared["one"], 1,
+            "one of its two entries is carried by `two` too"
         );
-        assert_eq!(counts["two"].share(), Some(1.0));
+        assert_eq!(shared["two"], 1);
+        let share = FeedStoryCounts {
+            entries: 2,
+            shared: shared["one"],
+        };
+        assert_eq!(share.share(), Some(0.5));
+        assert_eq!(FeedStoryCounts::default().share(), None);
+    }
+
+    #[test]
+    fn shared_counts_are_recomputed_when_the_archive_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut s = Store::open(&path).unwrap();
+        s.sync_feeds(
+            ["one", "two"].map(|id| FeedIdentity {
+                id,
+                url: "https://x.example/rss",
+                fingerprint: "1",
+            }),
+            "2026-01-14T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        let story = new_entry(
+            "a",
+            "Ferry to Aktau resumes",
+            "Sails again.",
+            "2026-01-14T06:00:00Z",
+        );
+        s.store_fetch(
+            "one",
+            &fetched("2026-01-14T09:00:00Z"),
+            std::slice::from_ref(&story),
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        assert!(s.shared_entry_counts().unwrap().is_empty());
+        let mut copy = story;
+        copy.id = "b".into();
+        s.store_fetch(
+            "two",
+            &fetched("2026-01-14T10:00:00Z"),
+            &[copy],
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(s.shared_entry_counts().unwrap().get("one"), Some(&1));
     }
 
     /// Six feeds; 240 entries over ten days, with every fifth story carried by two or three

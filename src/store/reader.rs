@@ -189,9 +189,9 @@ impl Store {
         c
     }
 
-    /// `e` is its story's first-seen member among the selected entries (those of the selected
-    /// feeds, and search hits when `hits` names the table holding them).
-    fn first_of_story(q: &StoryQuery, hits: Option<&str>) -> Clause {
+    /// `e` is its story's first-seen member among the selected entries: those of the selected
+    /// feeds and, with `among_hits`, in the query's `hits` table.
+    fn first_of_story(q: &StoryQuery, among_hits: bool) -> Clause {
         let mut c = Clause::default();
         c.push(
             " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id",
@@ -200,8 +200,8 @@ impl Store {
         if let Some(ids) = &q.feed_ids {
             c.feeds("o.feed_id", ids);
         }
-        if let Some(hits) = hits {
-            c.push(&format!(" AND o.id IN (SELECT id FROM {hits})"), []);
+        if among_hits {
+            c.push(" AND o.id IN (SELECT id FROM hits)", []);
         }
         c.push(
             " AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id))",
@@ -227,7 +227,7 @@ impl Store {
             // `+`: the feed is checked on each row of the time walk, not used to pick rows.
             c.feeds("+e.feed_id", ids);
         }
-        let first = Self::first_of_story(q, None);
+        let first = Self::first_of_story(q, false);
         c.push(&first.sql, first.args);
         c.push(
             " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
@@ -246,7 +246,7 @@ impl Store {
         );
         let w = Self::window(q);
         c.push(&w.sql, w.args);
-        let first = Self::first_of_story(q, None);
+        let first = Self::first_of_story(q, false);
         c.push(&first.sql, first.args);
         c.push(" ORDER BY e.sort_time DESC, e.id DESC LIMIT ?", []);
         let mut stmt = self.conn.prepare_cached(&c.sql)?;
@@ -299,7 +299,7 @@ impl Store {
         if let Some(ids) = &q.feed_ids {
             c.feeds("e.feed_id", ids);
         }
-        let first = Self::first_of_story(q, Some("hits"));
+        let first = Self::first_of_story(q, true);
         c.push(&first.sql, first.args);
         c.push(
             " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",

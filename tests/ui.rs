@@ -91,6 +91,7 @@ async fn reader() -> Reader {
         )),
         metrics: Arc::new(Metrics::new()),
         refresher: None,
+        poll: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await

@@ -81,6 +81,7 @@ pub fn app_state(
         store: open_store(config)?,
         metrics,
         refresher,
+        poll: Default::default(),
     }))
 }
 

@@ -133,14 +133,10 @@ async fn render(
         .with_store(move |store, state| {
             let now = Utc::now();
             let version = store.version()?;
-            // Indexed (entries_by_updated): no scan of the archive on revalidation.
-            let last_modified = store.newest_change()?.unwrap_or(now);
+            let changed_at = store.newest_change()?;
+            let last_modified = last_modified(changed_at, now);
             let etag = etag(version, &output.name, format, &selection);
-            let max_age = store
-                .earliest_next_fetch()?
-                .map(|t| (t - now).num_seconds())
-                .unwrap_or(300)
-                .clamp(60, 3600);
+            let max_age = state.max_age(store, now)?;
             let cache_headers = [
                 (header::ETAG, etag.clone()),
                 (header::LAST_MODIFIED, crate::demo::httpdate(last_modified)),
@@ -153,7 +149,9 @@ async fn render(
                     .split(',')
                     .map(str::trim)
                     .any(|t| t.trim_start_matches("W/") == etag || t == "*"),
-                (None, Some(since)) => last_modified.timestamp() <= since.timestamp(),
+                // Against the change itself, not the Last-Modified sent: that may be a second
+                // earlier (see `last_modified`).
+                (None, Some(since)) => changed_at.unwrap_or(now).timestamp() <= since.timestamp(),
                 (None, None) => false,
             };
             if fresh {
@@ -179,6 +177,17 @@ async fn render(
         .await
 }
 
+/// `Last-Modified` for a store that last changed at `changed_at`: that second, once it is
+/// over. HTTP dates count whole seconds, so while the second of the last change is still
+/// running another change may follow within it and carry the same date; until then the second
+/// before is sent, and a reader revalidating by date gets the document again instead of a
+/// `304` that would hide the later change. Never later than `now`.
+fn last_modified(changed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let open_second = now.timestamp();
+    let t = changed_at.map_or(open_second, |c| c.timestamp());
+    DateTime::from_timestamp(t.min(open_second - 1), 0).unwrap_or(now)
+}
+
 /// A strong validator: the store's change counter plus everything that selects the document.
 fn etag(version: i64, output: &str, format: Format, selection: &Filters) -> String {
     let mut h = Sha256::new();
@@ -192,4 +201,26 @@ fn etag(version: i64, output: &str, format: Format, selection: &Filters) -> Stri
     let digest = h.finalize();
     let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn last_modified_is_the_change_once_its_second_is_over() {
+        let now = t("2026-01-14T09:00:05.300Z");
+        let lm = |changed: Option<&str>| last_modified(changed.map(t), now);
+        assert_eq!(lm(Some("2026-01-14T08:59:00Z")), t("2026-01-14T08:59:00Z"));
+        assert_eq!(lm(Some("2026-01-14T09:00:04Z")), t("2026-01-14T09:00:04Z"));
+        // Another change may still follow within this second.
+        assert_eq!(lm(Some("2026-01-14T09:00:05Z")), t("2026-01-14T09:00:04Z"));
+        // A clock that went back, or no change recorded: never later than the second before.
+        assert_eq!(lm(Some("2026-01-14T10:00:00Z")), t("2026-01-14T09:00:04Z"));
+        assert_eq!(lm(None), t("2026-01-14T09:00:04Z"));
+    }
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -46,12 +47,48 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Present when this process may fetch (admin refresh).
     pub refresher: Option<Refresher>,
+    /// What every poll needs and changes rarely, kept between requests.
+    pub poll: PollCache,
+}
+
+/// How long a poll's `Cache-Control: max-age` (from the soonest scheduled fetch) is reused
+/// before the feeds table is read again.
+const MAX_AGE_REUSE: Duration = Duration::from_secs(1);
+
+/// Kept between polls so that a revalidation reads only the store's one-row change counter:
+/// the soonest scheduled fetch (a scan of the feeds table) is read at most once per
+/// [`MAX_AGE_REUSE`].
+#[derive(Debug, Default)]
+pub struct PollCache {
+    next_fetch: Mutex<Option<(std::time::Instant, Option<DateTime<Utc>>)>>,
 }
 
 impl AppState {
     /// The feeds list now in force.
     pub fn feeds(&self) -> Arc<FeedsFile> {
         self.feeds.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Seconds readers may cache a feed: until the soonest scheduled fetch, between one minute
+    /// and one hour (five minutes when nothing is scheduled).
+    pub fn max_age(&self, store: &Store, now: DateTime<Utc>) -> Result<i64, ApiError> {
+        let mut cached = self
+            .poll
+            .next_fetch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let next = match *cached {
+            Some((read, next)) if read.elapsed() < MAX_AGE_REUSE => next,
+            _ => {
+                let next = store.earliest_next_fetch()?;
+                *cached = Some((std::time::Instant::now(), next));
+                next
+            }
+        };
+        Ok(next
+            .map(|t| (t - now).num_seconds())
+            .unwrap_or(300)
+            .clamp(60, 3600))
     }
 
     /// Runs blocking store work off the async threads.

@@ -2,13 +2,13 @@
 //! one per story (cluster), with the other outlets that carried it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params, params_from_iter};
+use rusqlite::{OptionalExtension, params};
 
 use super::clusters::{self, DedupSettings, NewMember};
 use super::feeds::write_fetch_record;
-use super::{FetchRecord, Store, StoreError, fmt_time, parse_opt_time, parse_time};
+use super::{FetchRecord, Store, StoreError, StoryQuery, fmt_time};
 use crate::dedup::{self, KeyMode};
-use crate::model::{NewEntry, Related, StoredEntry};
+use crate::model::{NewEntry, StoredEntry};
 
 /// Characters of plain text kept as an entry's excerpt.
 const EXCERPT_CHARS: usize = 600;
@@ -232,122 +232,25 @@ impl Store {
     }
 
     /// One entry per story, newest first (by published time, else first seen): of each
-    /// cluster, the first-seen member among the selected feeds stands for it, with the other
-    /// members as `related` and `updated` as the newest change in the cluster.
+    /// cluster, the first-seen member among the selected feeds (and search hits) stands for
+    /// it, with the other members as `related` and `updated` as the newest change in the
+    /// cluster.
+    ///
+    /// The merged feeds, `/api/entries`, file outputs and digests read through here, and the
+    /// reader's pages list the same stories, so both are one implementation:
+    /// [`Store::stories`], which walks `entries_by_time` (or each selected feed's
+    /// `entries_by_feed_time`) from the cursor and stops after `limit` stories, folds clusters
+    /// with `NOT EXISTS` on `entries_by_cluster`, and reads few search hits directly or checks
+    /// many against the time walk. Its cost follows the page size, not the archive.
     pub fn entries(&self, filter: &EntryFilter) -> Result<Vec<StoredEntry>, StoreError> {
-        // The members a reader selected (feeds, search hits); of each story, the first seen
-        // selected member stands for it.
-        let mut args: Vec<String> = Vec::new();
-        let mut cte = String::new();
-        let mut member = String::new();
-        if let Some(q) = &filter.query {
-            let Some(expr) = fts_expression(q) else {
-                return Ok(Vec::new());
-            };
-            cte = "WITH hits AS (SELECT rowid AS id FROM entries_fts WHERE entries_fts MATCH ?) "
-                .into();
-            args.push(expr);
-            member.push_str(" AND {t}.id IN (SELECT id FROM hits)");
-        }
-        let mut feed_args = Vec::new();
-        if let Some(ids) = &filter.feed_ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            member.push_str(&format!(
-                " AND {{t}}.feed_id IN ({})",
-                vec!["?"; ids.len()].join(", ")
-            ));
-            feed_args = ids.clone();
-        }
-        let for_e = member.replace("{t}", "e");
-        let for_o = member.replace("{t}", "o");
-        args.extend(feed_args.iter().cloned());
-        args.extend(feed_args);
-        let mut sql = format!(
-            "{cte}SELECT e.id, e.feed_id, e.uid, e.title, e.link, e.summary, e.content, e.authors, e.published,
-                    e.updated, e.first_seen, coalesce(f.title, ''), coalesce(f.effective_url, f.url), f.site_link,
-                    e.cluster_id, e.excerpt
-             FROM entries e JOIN feeds f ON f.id = e.feed_id
-             WHERE 1 = 1{for_e}
-               AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id{for_o}
-                               AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id))"
-        );
-        if let Some(since) = filter.since {
-            sql.push_str(" AND e.sort_time >= ?");
-            args.push(fmt_time(since));
-        }
-        if let Some(until) = filter.until {
-            sql.push_str(" AND e.sort_time < ?");
-            args.push(fmt_time(until));
-        }
-        if let Some(c) = filter.before {
-            sql.push_str(" AND (e.sort_time < ? OR (e.sort_time = ? AND e.id < ?))");
-            args.push(fmt_time(c.time));
-            args.push(fmt_time(c.time));
-            args.push(c.id.to_string());
-        }
-        sql.push_str(" ORDER BY e.sort_time DESC, e.id DESC LIMIT ?");
-        args.push(filter.limit.to_string());
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-            Ok(RawEntry {
-                rowid: r.get(0)?,
-                feed_id: r.get(1)?,
-                uid: r.get(2)?,
-                title: r.get(3)?,
-                link: r.get(4)?,
-                summary: r.get(5)?,
-                content: r.get(6)?,
-                authors: r.get(7)?,
-                published: r.get(8)?,
-                updated: r.get(9)?,
-                first_seen: r.get(10)?,
-                feed_title: r.get(11)?,
-                feed_url: r.get(12)?,
-                feed_link: r.get(13)?,
-                cluster_id: r.get::<_, Option<i64>>(14)?.unwrap_or(0),
-                excerpt: r.get(15)?,
-            })
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?.into_entry()?);
-        }
-        self.attach_related(&mut out)?;
-        Ok(out)
-    }
-
-    /// Fills `related` and the cluster-wide `updated` of each entry.
-    fn attach_related(&self, entries: &mut [StoredEntry]) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT e.id, e.feed_id, coalesce(f.title, ''), e.title, e.link, e.updated
-             FROM entries e JOIN feeds f ON f.id = e.feed_id
-             WHERE e.cluster_id = ?1 ORDER BY e.first_seen, e.sort_time, e.id",
-        )?;
-        for entry in entries.iter_mut() {
-            let members = stmt.query_map([entry.cluster_id], |r| {
-                Ok((
-                    Related {
-                        entry_id: r.get(0)?,
-                        feed_id: r.get(1)?,
-                        feed_title: r.get(2)?,
-                        title: r.get(3)?,
-                        link: r.get(4)?,
-                    },
-                    r.get::<_, String>(5)?,
-                ))
-            })?;
-            for m in members {
-                let (related, updated) = m?;
-                let updated = parse_time(&updated, "entries.updated")?;
-                entry.updated = entry.updated.max(updated);
-                if related.entry_id != entry.rowid {
-                    entry.related.push(related);
-                }
-            }
-        }
-        Ok(())
+        self.stories(&StoryQuery {
+            feed_ids: filter.feed_ids.clone(),
+            since: filter.since,
+            until: filter.until,
+            query: filter.query.clone(),
+            before: filter.before,
+            limit: filter.limit,
+        })
     }
 
     /// Deletes entries first stored before `cutoff`, leaving tombstones so they never return.
@@ -432,52 +335,6 @@ fn excerpt_of(e: &NewEntry) -> String {
     let html = e.summary.as_deref().or(e.content.as_deref()).unwrap_or("");
     let text = crate::clean::plain_text(html);
     crate::parse::excerpt(&text, EXCERPT_CHARS)
-}
-
-/// A row as read, before its text columns are parsed.
-struct RawEntry {
-    rowid: i64,
-    feed_id: String,
-    uid: String,
-    title: String,
-    link: Option<String>,
-    summary: Option<String>,
-    content: Option<String>,
-    authors: String,
-    published: Option<String>,
-    updated: String,
-    first_seen: String,
-    feed_title: String,
-    feed_url: String,
-    feed_link: Option<String>,
-    cluster_id: i64,
-    excerpt: String,
-}
-
-impl RawEntry {
-    fn into_entry(self) -> Result<StoredEntry, StoreError> {
-        Ok(StoredEntry {
-            authors: serde_json::from_str(&self.authors)
-                .map_err(|_| StoreError::Corrupt("entries.authors".into()))?,
-            published: parse_opt_time(self.published, "entries.published")?,
-            updated: parse_time(&self.updated, "entries.updated")?,
-            first_seen: parse_time(&self.first_seen, "entries.first_seen")?,
-            rowid: self.rowid,
-            feed_id: self.feed_id,
-            uid: self.uid,
-            title: self.title,
-            link: self.link,
-            summary: self.summary,
-            content: self.content,
-            feed_title: self.feed_title,
-            feed_url: self.feed_url,
-            feed_link: self.feed_link,
-            tags: Vec::new(),
-            cluster_id: self.cluster_id,
-            related: Vec::new(),
-            excerpt: self.excerpt,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -634,5 +491,214 @@ mod tests {
             .unwrap();
         assert_eq!(c.inserted, 2);
         assert!(s.feed("a").unwrap().unwrap().keys_by_link);
+    }
+
+    /// Four feeds over twelve fetches: every third story carried by two or three feeds (same
+    /// link), some items without a date (ordered by when they were first seen), one edited
+    /// upstream, words chosen so searches hit rarely and often.
+    fn archive() -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        let feeds = ["a", "b", "c", "d"];
+        s.sync_feeds(
+            feeds.iter().map(|id| crate::store::FeedIdentity {
+                id,
+                url: "https://x.example/rss",
+                fingerprint: "1",
+            }),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        let words = ["Caspian", "ferry", "Баку", "pipeline", "выборы"];
+        for fetch in 0..12 {
+            let at = format!("2026-01-{:02}T12:00:00Z", 2 + fetch);
+            for (fi, feed) in feeds.iter().enumerate() {
+                let mut batch = Vec::new();
+                for k in 0..4 {
+                    let n = fetch * 16 + fi * 4 + k;
+                    let story = if n % 3 == 0 && fi > 0 {
+                        n - 4 * fi.min(2)
+                    } else {
+                        n
+                    };
+                    let mut e = entry(
+                        &format!("{feed}-{n}"),
+                        &format!("Story {story} on {}", words[story % 5]),
+                        &format!("About {} and {}", words[(story / 5) % 5], words[story % 3]),
+                    );
+                    e.link = Some(format!("https://news.example/{story}"));
+                    e.published = (n % 7 != 0).then(|| {
+                        DateTime::from_timestamp(1_767_225_600 + story as i64 * 5_000, 0).unwrap()
+                    });
+                    if fetch == 11 && n % 16 == 1 {
+                        e.content = Some("edited".into());
+                    }
+                    batch.push(e);
+                }
+                s.store_fetch(feed, &record(&at), &batch, &DedupSettings::default())
+                    .unwrap();
+            }
+        }
+        s
+    }
+
+    /// The merged feed's selection as one plain statement, with no regard for speed: of each
+    /// story, the first-seen entry among the selected (feeds, search hits) stands for it, in
+    /// newest-first order. Returns each entry's id and its story's other members.
+    fn reference(s: &Store, f: &EntryFilter) -> Vec<(i64, Vec<i64>)> {
+        let expr = f.query.as_deref().map(|q| fts_expression(q).unwrap());
+        let feeds = f.feed_ids.as_ref().map(|ids| {
+            let quoted: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
+            quoted.join(", ")
+        });
+        let selected = |t: &str| {
+            let mut c = String::new();
+            if let Some(expr) = &expr {
+                c.push_str(&format!(
+                    " AND {t}.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH '{expr}')"
+                ));
+            }
+            if let Some(feeds) = &feeds {
+                c.push_str(&format!(" AND {t}.feed_id IN ({feeds})"));
+            }
+            c
+        };
+        let mut sql = format!(
+            "SELECT e.id, e.cluster_id FROM entries e WHERE 1 = 1{}
+               AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id{}
+                   AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id))",
+            selected("e"),
+            selected("o")
+        );
+        if let Some(t) = f.since {
+            sql.push_str(&format!(" AND e.sort_time >= '{}'", fmt_time(t)));
+        }
+        if let Some(t) = f.until {
+            sql.push_str(&format!(" AND e.sort_time < '{}'", fmt_time(t)));
+        }
+        if let Some(c) = f.before {
+            sql.push_str(&format!(
+                " AND (e.sort_time, e.id) < ('{}', {})",
+                fmt_time(c.time),
+                c.id
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY e.sort_time DESC, e.id DESC LIMIT {}",
+            f.limit
+        ));
+        let mut stmt = s.conn.prepare(&sql).unwrap();
+        let rows: Vec<(i64, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut members = s
+            .conn
+            .prepare(
+                "SELECT id FROM entries WHERE cluster_id = ?1 AND id <> ?2
+                 ORDER BY first_seen, sort_time, id",
+            )
+            .unwrap();
+        rows.into_iter()
+            .map(|(id, cluster)| {
+                let others = members
+                    .query_map([cluster, id], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                (id, others)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn entries_are_the_plain_selection_page_by_page() {
+        let s = archive();
+        let many: Vec<String> = (0..40)
+            .map(|i| format!("f{i}"))
+            .chain(["c".into()])
+            .collect();
+        let day = |d: u32| Some(format!("2026-01-{d:02}T00:00:00Z").parse().unwrap());
+        type Selection = (
+            Option<Vec<String>>,
+            Option<&'static str>,
+            Option<DateTime<Utc>>,
+        );
+        let selections: Vec<Selection> = vec![
+            (None, None, None),
+            (Some(vec!["b".into()]), None, None),
+            (Some(vec!["b".into(), "d".into()]), None, None),
+            (Some(many), None, None),
+            (None, Some("caspian"), None),
+            (None, Some("баку"), None),
+            (None, Some("story"), None),
+            (Some(vec!["a".into(), "c".into()]), Some("fer"), None),
+            (None, None, day(4)),
+            (None, Some("pipeline"), day(3)),
+        ];
+        let mut folded = 0;
+        for (feed_ids, query, since) in selections {
+            let until = since.map(|t| t + chrono::TimeDelta::days(3));
+            for limit in [1, 6, 500] {
+                let (mut got, mut want, mut before) = (Vec::new(), Vec::new(), None);
+                loop {
+                    let filter = EntryFilter {
+                        feed_ids: feed_ids.clone(),
+                        since,
+                        until,
+                        query: query.map(str::to_string),
+                        before,
+                        limit,
+                    };
+                    let page = s.entries(&filter).unwrap();
+                    want.extend(reference(&s, &filter));
+                    got.extend(page.iter().map(|e| {
+                        (
+                            e.rowid,
+                            e.related.iter().map(|r| r.entry_id).collect::<Vec<_>>(),
+                        )
+                    }));
+                    if page.len() < limit {
+                        break;
+                    }
+                    before = page.last().map(Cursor::after);
+                }
+                assert!(
+                    !want.is_empty(),
+                    "{feed_ids:?} {query:?} {since:?} selects something"
+                );
+                assert_eq!(got, want, "{feed_ids:?} {query:?} {since:?} by {limit}");
+                folded += got.iter().filter(|(_, others)| !others.is_empty()).count();
+            }
+        }
+        assert!(folded > 0, "the archive has stories several feeds carried");
+    }
+
+    #[test]
+    fn a_story_is_as_new_as_its_newest_change() {
+        let s = archive();
+        let page = s
+            .entries(&EntryFilter {
+                limit: 500,
+                ..Default::default()
+            })
+            .unwrap();
+        let newest: std::collections::HashMap<i64, String> = s
+            .conn
+            .prepare("SELECT cluster_id, max(updated) FROM entries GROUP BY cluster_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(page.iter().any(|e| e.content.as_deref() == Some("edited")));
+        for e in &page {
+            assert_eq!(
+                fmt_time(e.updated),
+                newest[&e.cluster_id],
+                "entry {}",
+                e.rowid
+            );
+        }
     }
 }

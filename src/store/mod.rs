@@ -157,14 +157,17 @@ impl Store {
         parse_opt_time(s, "feeds.next_fetch")
     }
 
-    /// The newest change to any entry (for Last-Modified and the feed's `updated`).
+    /// When what readers see last changed (Last-Modified): the time the change counter last
+    /// moved, whatever dates the changed entries carry. `None` before the first change.
     pub fn newest_change(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let s: Option<String> = self
             .conn
-            .query_row("SELECT max(updated) FROM entries", [], |r| r.get(0))
+            .prepare_cached("SELECT changed_at FROM store_version WHERE id = 1")?
+            .query_row([], |r| r.get(0))
             .optional()?
             .flatten();
-        s.map(|s| parse_time(&s, "entries.updated")).transpose()
+        s.map(|s| parse_time(&s, "store_version.changed_at"))
+            .transpose()
     }
 }
 

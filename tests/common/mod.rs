@@ -1521,6 +1521,7 @@ pub mod served {
                 )),
                 metrics: metrics.clone(),
                 refresher: Some(refresher.clone()),
+                poll: Default::default(),
             });
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             tokio::spawn(tributary::server::serve(listener, state.clone(), async {

@@ -288,7 +288,6 @@ pub fn misses(judged: &[(&Pair, bool)]) -> String {
     out
 }
 
-#[allow(dead_code)]
 fn main() -> std::process::ExitCode {
     let mut path = default_pairs_path();
     let mut show_misses = false;

@@ -3,6 +3,7 @@
 //! `cargo run --release --example dedup_eval` prints as a table).
 
 #[path = "../examples/dedup_eval.rs"]
+#[allow(dead_code)] // the example's `main` and its table are not used here
 mod dedup_eval;
 
 use dedup_eval::{Pair, Tally, default_pairs_path, judge, misses, read_pairs, tally_where};

@@ -357,8 +357,9 @@ fn stem(word: &str) -> String {
     }
     let cyrillic = word.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
     let keep = if cyrillic { 5 } else { 6 };
-    let mut s: String = word.chars().take(keep).collect();
-    if !cyrillic && s.len() > 3 && s.ends_with('s') && word.chars().count() <= keep {
+    let end = word.char_indices().nth(keep).map_or(word.len(), |(i, _)| i);
+    let mut s = word[..end].to_string();
+    if !cyrillic && s.len() > 3 && s.ends_with('s') && end == word.len() {
         s.pop();
     }
     s

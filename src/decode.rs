@@ -13,8 +13,9 @@
 //! 2. a byte order mark;
 //! 3. the `charset` parameter of an XML, RSS, Atom, JSON or `text/*` Content-Type (RFC 7303);
 //! 4. the XML declaration's `encoding`, or for HTML pages a `<meta>` charset;
-//! 5. sniffing: the UTF-16/UTF-32 layout of a leading `<`, valid UTF-8, then a Cyrillic detector
-//!    choosing windows-1251 or KOI8-R, then windows-1252.
+//! 5. sniffing: the UTF-16/UTF-32 layout of a leading `<`, valid UTF-8, then the Chinese,
+//!    Japanese and Korean legacy encodings as Firefox's detector (`chardetng`) recognizes them,
+//!    then a Cyrillic detector choosing windows-1251 or KOI8-R, then windows-1252.
 //!
 //! A declaration that the bytes contradict is overridden with a warning (UTF-8 declared over
 //! legacy bytes, a single-byte charset declared over valid multi-byte UTF-8, Latin declared over
@@ -588,7 +589,29 @@ fn guess_legacy(bytes: &[u8]) -> &'static Encoding {
     if multi_byte > 0 && multi_byte >= 4 * invalid {
         return UTF_8;
     }
+    if let Some(cjk) = detect_cjk(bytes) {
+        return cjk;
+    }
     detect_single_byte(bytes).encoding()
+}
+
+/// How much of a document the CJK detector reads: enough text for a confident guess.
+const CJK_WINDOW: usize = 64 * 1024;
+
+/// Shift_JIS, EUC-JP, EUC-KR, GBK or Big5, when the browser detector `chardetng`
+/// reads the bytes as one of them. Only these verdicts are taken from it: between Cyrillic
+/// and Latin single-byte encodings, [`detect_single_byte`], tuned on Russian headlines, decides.
+fn detect_cjk(bytes: &[u8]) -> Option<&'static Encoding> {
+    use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+    use encoding_rs::{BIG5, EUC_JP, EUC_KR, GB18030, GBK, SHIFT_JIS};
+    let window = &bytes[..bytes.len().min(CJK_WINDOW)];
+    // ISO-2022-JP is 7-bit, so valid UTF-8, and never gets here.
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
+    detector.feed(window, window.len() == bytes.len());
+    let guess = detector.guess(None, Utf8Detection::Deny);
+    [SHIFT_JIS, EUC_JP, EUC_KR, GBK, GB18030, BIG5]
+        .contains(&guess)
+        .then_some(guess)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1351,6 +1374,55 @@ mod tests {
     }
 
     // ---- byte order marks --------------------------------------------------------------------
+
+    #[test]
+    fn undeclared_cjk_legacy_encodings_are_recognized_not_read_as_cyrillic() {
+        use encoding_rs::{BIG5, EUC_JP, EUC_KR, GBK, SHIFT_JIS};
+        let cases: [(&'static Encoding, &str, &str); 5] = [
+            (
+                SHIFT_JIS,
+                "東京で首脳会談、エネルギー協力で合意",
+                "両国の首相は東京で会談し、液化天然ガスの長期供給と送電網の共同整備について合意した。",
+            ),
+            (
+                EUC_JP,
+                "外務大臣がバクーを訪問",
+                "外務大臣は首都バクーで大統領と会談し、地域の輸送回廊と貿易の拡大について協議した。",
+            ),
+            (
+                GBK,
+                "中亚天然气管道第四线开工建设",
+                "该项目将连接土库曼斯坦和中国，全长约一千公里，预计三年内完工，年输气能力大幅提高。",
+            ),
+            (
+                BIG5,
+                "外交部長訪問第比利斯",
+                "雙方就區域安全、貿易往來與交通走廊建設交換意見，並簽署多項合作備忘錄，會後舉行記者會。",
+            ),
+            (
+                EUC_KR,
+                "아제르바이잔 대통령 서울 방문",
+                "양국 정상은 에너지 협력과 교통 회랑 건설에 관한 협정에 서명하고 공동 기자회견을 가졌다.",
+            ),
+        ];
+        for (encoding, title, body) in cases {
+            let xml = rss("", title, body);
+            let decoded = ok(&encode(encoding, &xml), None);
+            assert_eq!(decoded.encoding, encoding.name(), "{title}");
+            assert!(
+                decoded.text.contains(title),
+                "{}: {}",
+                encoding.name(),
+                decoded.text
+            );
+            assert!(decoded.text.contains(body), "{}", encoding.name());
+            assert!(
+                decoded.warnings.iter().any(|w| w.contains(encoding.name())),
+                "the guess is reported: {:?}",
+                decoded.warnings
+            );
+        }
+    }
 
     #[test]
     fn utf8_bom_is_stripped() {

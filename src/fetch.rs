@@ -145,7 +145,10 @@ impl Fetcher {
     }
 
     fn host(&self, url: &Url) -> Arc<HostState> {
-        let host = host_key(url);
+        self.host_named(host_key(url))
+    }
+
+    fn host_named(&self, host: String) -> Arc<HostState> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
             .entry(host)
@@ -161,7 +164,12 @@ impl Fetcher {
 
     /// Leaves `url`'s host alone until `until` (after a 429), for every feed on it.
     pub fn defer_host(&self, url: &Url, until: DateTime<Utc>) {
-        let host = self.host(url);
+        self.defer_host_named(host_key(url), until);
+    }
+
+    /// [`Fetcher::defer_host`] for a host named as [`host_key`] names it (a stored hold).
+    pub fn defer_host_named(&self, host: String, until: DateTime<Utc>) {
+        let host = self.host_named(host);
         let mut d = host
             .deferred_until
             .lock()

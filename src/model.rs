@@ -139,6 +139,21 @@ pub struct FeedRecord {
     /// A permanent redirect seen on recent fetches, and how many fetches in a row saw it.
     pub redirect_target: Option<String>,
     pub redirect_count: u32,
+    /// What the last parsed fetch had to recover from (decoding, repairs, skipped items).
+    pub warnings: Vec<String>,
+    /// The feed's host asked for no requests until a time (a 429), if it still holds.
+    pub host_hold: Option<HostHold>,
+}
+
+/// A host that answered 429 Too Many Requests: no feed on it is fetched before `until`, also
+/// by a later run and by `fetch --all`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostHold {
+    /// `host` or `host:port`, as [`crate::fetch::host_key`] names it.
+    pub host: String,
+    pub until: DateTime<Utc>,
+    /// The answer that started the hold, with the feed that got it.
+    pub reason: String,
 }
 
 /// A stored entry joined with its feed, as read for export.

@@ -269,6 +269,11 @@ impl Refresher {
                 s.feeds()
             })
             .await?;
+        // A host that asked an earlier run to slow down is left alone by this one too,
+        // whatever the selection: `--all` and `--feed` do not override a server's 429.
+        for hold in records.iter().filter_map(|r| r.host_hold.as_ref()) {
+            self.fetcher.defer_host_named(hold.host.clone(), hold.until);
+        }
         let records: std::collections::HashMap<String, FeedRecord> =
             records.into_iter().map(|r| (r.id.clone(), r)).collect();
         let due = |f: &FeedConfig| {
@@ -674,11 +679,19 @@ impl Refresher {
             .filter(|f| f.id != feed.id && host_key(&f.url) == host)
             .map(|f| f.id.clone())
             .collect();
-        if ids.is_empty() {
-            return;
-        }
         tracing::warn!(feed = %feed.id, host = %host, until = %until, held_back = ids.len(), "host asked to slow down");
-        if let Err(e) = self.with_store(move |s| s.defer_feeds(&ids, until)).await {
+        let hold = crate::model::HostHold {
+            host,
+            until,
+            reason: format!("{url} answered 429 Too Many Requests (feed {})", feed.id),
+        };
+        let stored = self
+            .with_store(move |s| {
+                s.hold_host(&hold)?;
+                s.defer_feeds(&ids, until)
+            })
+            .await;
+        if let Err(e) = stored {
             tracing::error!(feed = %feed.id, error = %e, "holding back the host's feeds failed");
         }
     }

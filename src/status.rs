@@ -24,6 +24,14 @@ pub struct FeedStatus {
     pub title: String,
     #[serde(serialize_with = "ser_time")]
     pub last_fetch: Option<DateTime<Utc>>,
+    /// What the last parsed fetch recovered from (a lying charset, a bare `&`, a truncated
+    /// document, a skipped item): the feed works, but its publisher's output is broken.
+    pub warnings: Vec<String>,
+    /// Until when no request goes to the feed's host, which answered 429 (any feed on it).
+    #[serde(serialize_with = "ser_time")]
+    pub held_until: Option<DateTime<Utc>>,
+    /// Which answer started that hold.
+    pub held_reason: Option<String>,
 }
 
 fn ser_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
@@ -42,6 +50,7 @@ pub fn feed_statuses(feeds: &FeedsFile, records: &[FeedRecord]) -> Vec<FeedStatu
             let rec = records.iter().find(|r| r.id == f.id);
             // A stored row for an older URL does not describe the configured one.
             let rec = rec.filter(|r| r.url == f.url.as_str());
+            let hold = rec.and_then(|r| r.host_hold.as_ref()).filter(|_| f.enabled);
             let state = if !f.enabled {
                 FeedState::Disabled
             } else {
@@ -68,6 +77,9 @@ pub fn feed_statuses(feeds: &FeedsFile, records: &[FeedRecord]) -> Vec<FeedStatu
                     .display_title(rec.and_then(|r| r.title.as_deref()))
                     .to_string(),
                 last_fetch: rec.and_then(|r| r.last_fetch),
+                warnings: rec.map(|r| r.warnings.clone()).unwrap_or_default(),
+                held_until: hold.map(|h| h.until),
+                held_reason: hold.map(|h| h.reason.clone()),
             }
         })
         .collect()

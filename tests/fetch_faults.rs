@@ -162,6 +162,47 @@ fn retry_after_on_429_holds_back_the_feed_and_every_feed_on_its_host() {
     assert_eq!(server.requests_to("/throttled.rss").len(), 1);
     assert_eq!(server.requests_to("/sibling-a.rss").len(), 0);
     assert_eq!(server.requests_to("/sibling-b.rss").len(), 0);
+
+    // Neither does an admin's `fetch --all` or `fetch --feed`: the hold is the server's.
+    for args in [
+        &["fetch", "--all"][..],
+        &["fetch", "--feed", "sibling-a"][..],
+    ] {
+        let (code, stderr) = run(&ws, args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert_eq!(server.requests_to("/throttled.rss").len(), 1, "{args:?}");
+        assert_eq!(server.requests_to("/sibling-a.rss").len(), 0, "{args:?}");
+        assert_eq!(server.requests_to("/sibling-b.rss").len(), 0, "{args:?}");
+    }
+    assert_eq!(
+        server.requests_to("/elsewhere.rss").len(),
+        2,
+        "--all fetched the other host"
+    );
+
+    // `status` says why each feed on the host waits, and until when.
+    for id in ["throttled", "sibling-a", "sibling-b"] {
+        let feed = status_of(&ws, id);
+        assert!(
+            time(&feed, "held_until").is_some_and(|t| t >= hour),
+            "{feed}"
+        );
+        let reason = feed["held_reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("429") && reason.contains("throttled.rss"),
+            "{id}: {feed}"
+        );
+    }
+    assert!(status_of(&ws, "elsewhere")["held_until"].is_null());
+    let (_, table, _) = ws.tributary(&["status"]);
+    let sibling_row = table
+        .lines()
+        .find(|l| l.starts_with("sibling-a"))
+        .unwrap_or_default();
+    assert!(
+        sibling_row.contains("host held back") && sibling_row.contains("429"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -1354,4 +1395,61 @@ fn retry_after_on_429_after_a_redirect_holds_back_the_host_that_answered() {
         "the host that only redirected is not held back"
     );
     assert_eq!(status_of(&ws, "bystander")["state"], "ok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recoveries in the feed's health
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn recoveries_of_the_last_fetch_show_in_status() {
+    let server = FeedServer::start();
+    let ws = Workspace::new();
+    // Declared UTF-8 but written in windows-1251, with a bare `&` in a headline.
+    let text = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+         <rss version=\"2.0\"><channel><title>Новости Кавказа</title>\
+         <link>https://kavkaz.example/</link><description>Новости</description>\
+         <item><title>Баку & Тбилиси: новый график поездов</title>\
+         <link>https://kavkaz.example/trains</link><guid>trains</guid>\
+         <description>Поезда между столицами пойдут ежедневно.</description></item>\
+         </channel></rss>\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    server.serve_bytes("/kavkaz.rss", bytes.into_owned(), "application/rss+xml");
+    server.serve_bytes("/clean.rss", rss("clean"), "application/rss+xml");
+    ws.write_feeds(
+        &[
+            feed_entry("kavkaz", &server.url("/kavkaz.rss"), ""),
+            feed_entry("clean", &server.url("/clean.rss"), ""),
+        ]
+        .concat(),
+    );
+    let (code, stderr) = run(&ws, &["fetch"]);
+    assert_eq!(code, 0, "recovered feeds are not failures: {stderr}");
+
+    let kavkaz = status_of(&ws, "kavkaz");
+    assert_eq!(kavkaz["state"], "ok", "{kavkaz}");
+    let warnings: Vec<&str> = kavkaz["warnings"]
+        .as_array()
+        .expect("warnings is an array")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("windows-1251")),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().any(|w| w.contains('&')), "{warnings:?}");
+    assert_eq!(status_of(&ws, "clean")["warnings"], serde_json::json!([]));
+
+    let (_, table, _) = ws.tributary(&["status"]);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("kavkaz"))
+        .unwrap_or_default();
+    assert!(row.contains("recovered: "), "{table}");
+    let clean = table
+        .lines()
+        .find(|l| l.starts_with("clean"))
+        .unwrap_or_default();
+    assert!(!clean.contains("recovered"), "{table}");
 }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use super::{load_config, load_feeds, open_store};
 use crate::Exit;
 use crate::cli::{Cli, StatusArgs};
-use tributary::status::feed_statuses;
+use tributary::status::{FeedStatus, feed_statuses};
 
 pub fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<Exit> {
     let config = load_config(cli)?;
@@ -44,10 +44,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<Exit> {
                 r.entries.to_string(),
                 ago(r.last_success),
                 until(r.next_fetch),
-                r.last_error
-                    .clone()
-                    .map(|e| format!("({}x) {e}", r.consecutive_errors))
-                    .unwrap_or_default(),
+                note(r, &until),
             ]
         })
         .collect();
@@ -57,7 +54,7 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<Exit> {
         "ENTRIES",
         "LAST SUCCESS",
         "NEXT FETCH",
-        "LAST ERROR",
+        "LAST ERROR / NOTES",
     ];
     let mut widths = header.map(str::len);
     for row in &table {
@@ -104,6 +101,30 @@ pub fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<Exit> {
     }
     out.flush()?;
     Ok(Exit::Ok)
+}
+
+/// The last column: the last error, then a host hold, then how many recoveries the last fetch
+/// needed (their text is in `status --json` and in the log).
+fn note(r: &FeedStatus, until: &dyn Fn(Option<chrono::DateTime<Utc>>) -> String) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = &r.last_error {
+        parts.push(format!("({}x) {e}", r.consecutive_errors));
+    }
+    if let (Some(t), Some(reason)) = (r.held_until, &r.held_reason) {
+        parts.push(format!(
+            "host held back, next request {}: {reason}",
+            until(Some(t))
+        ));
+    }
+    match r.warnings.as_slice() {
+        [] => {}
+        [one] => parts.push(format!("recovered: {one}")),
+        [first, rest @ ..] => parts.push(format!(
+            "recovered: {first} (+{} more, see status --json)",
+            rest.len()
+        )),
+    }
+    parts.join("; ")
 }
 
 fn human_delta(d: chrono::TimeDelta, suffix: &str) -> String {

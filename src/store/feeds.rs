@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, fmt_time, parse_opt_time};
-use crate::model::{FeedRecord, FeedState};
+use crate::model::{FeedRecord, FeedState, HostHold};
 
 /// How many fetches in a row must be permanently redirected to one target before the feed's
 /// effective URL moves there.
@@ -99,12 +99,65 @@ impl Store {
             .transpose()
     }
 
-    /// Every feed row, by id.
+    /// Every feed row, by id, with the hold on its host when one is in force.
     pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
         let sql = format!("{FEED_SELECT} ORDER BY f.id");
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], row_to_feed)?;
-        rows.map(|r| r?).collect()
+        let mut feeds: Vec<FeedRecord> = rows.map(|r| r?).collect::<Result<_, _>>()?;
+        let holds = self.host_holds(Utc::now())?;
+        if !holds.is_empty() {
+            for feed in &mut feeds {
+                let url = feed.effective_url.as_deref().unwrap_or(&feed.url);
+                let Ok(url) = url::Url::parse(url) else {
+                    continue;
+                };
+                let host = crate::fetch::host_key(&url);
+                feed.host_hold = holds.iter().find(|h| h.host == host).cloned();
+            }
+        }
+        Ok(feeds)
+    }
+
+    /// Records that `host` asked for no requests before `until` (a 429), keeping the later
+    /// time when a hold is already in force, and forgets holds that have run out.
+    pub fn hold_host(&mut self, hold: &HostHold) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM host_holds WHERE until <= ?1",
+            [fmt_time(Utc::now())],
+        )?;
+        tx.execute(
+            "INSERT INTO host_holds (host, until, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (host) DO UPDATE SET until = excluded.until, reason = excluded.reason
+             WHERE excluded.until > host_holds.until",
+            params![hold.host, fmt_time(hold.until), hold.reason],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The host holds still in force at `now`.
+    pub fn host_holds(&self, now: DateTime<Utc>) -> Result<Vec<HostHold>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT host, until, reason FROM host_holds WHERE until > ?1")?;
+        let rows = stmt.query_map([fmt_time(now)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (host, until, reason) = r?;
+            Ok(HostHold {
+                host,
+                until: super::parse_time(&until, "host_holds.until")?,
+                reason,
+            })
+        })
+        .collect()
     }
 
     /// Records a fetch that brought no entries (304 or failure). For successes with entries
@@ -223,7 +276,8 @@ pub(super) fn write_fetch_record(
 
 const FEED_SELECT: &str = "SELECT f.id, f.url, f.effective_url, f.title, f.site_link, f.etag, f.last_modified,
     f.last_fetch, f.last_success, f.last_error, f.consecutive_errors, f.next_fetch, f.state,
-    (SELECT count(*) FROM entries e WHERE e.feed_id = f.id), f.keys_by_link, f.redirect_target, f.redirect_count
+    (SELECT count(*) FROM entries e WHERE e.feed_id = f.id), f.keys_by_link, f.redirect_target, f.redirect_count,
+    f.warnings
     FROM feeds f";
 
 fn row_to_feed(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<FeedRecord, StoreError>> {
@@ -232,6 +286,11 @@ fn row_to_feed(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<FeedRecord, Sto
         r.get::<_, Option<String>>(8)?,
         r.get::<_, Option<String>>(11)?,
     );
+    // Written by this module as a JSON array; anything else reads as no warnings.
+    let warnings = r
+        .get::<_, Option<String>>(17)?
+        .and_then(|w| serde_json::from_str(&w).ok())
+        .unwrap_or_default();
     let mut rec = FeedRecord {
         id: r.get(0)?,
         url: r.get(1)?,
@@ -247,6 +306,7 @@ fn row_to_feed(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<FeedRecord, Sto
         keys_by_link: r.get(14)?,
         redirect_target: r.get(15)?,
         redirect_count: r.get(16)?,
+        warnings,
         ..FeedRecord::default()
     };
     Ok((|| {

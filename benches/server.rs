@@ -3,15 +3,18 @@
 //! `cargo bench --bench server` (release build; at most about ten minutes a run).
 //!
 //! 1. The database: generated RSS feeds are served from a local HTTP server and ingested through
-//!    the real pipeline ([`Refresher::run_cycle`]: fetch, decode, parse, clean, dedup, store). When
-//!    ingesting all one million entries that way would take more than five minutes on this
-//!    machine, the pipeline ingests for two minutes and the rest of the archive is bulk-filled
-//!    through [`Store::store_fetch`] batches (the same transaction, dedup and clustering code,
-//!    without HTTP and parsing), dated over three years of simulated fetches. One run spends at
-//!    most three and a half minutes building; the database and its progress are kept under
-//!    `target/bench-server/`, and the next run goes on building where this one stopped (the
-//!    table says when the database is still partial). `TRIBUTARY_BENCH_REBUILD=1` starts over;
-//!    `TRIBUTARY_BENCH_ENTRIES=N` asks for another size.
+//!    the real pipeline ([`Refresher::run_cycle`]: fetch, decode, parse, clean, dedup, store) for
+//!    up to two minutes; these are the newest entries, the ones `/feed.atom` serves. The rest of
+//!    the archive, dated over three years of simulated fetches of 1,000 more feeds, is written
+//!    with SQL rows like those `Store::store_fetch` writes (see [`bulk_fill`]), because the
+//!    store ingests a few hundred entries per second here and a million would take hours. One
+//!    run spends at most three and a half minutes building; the database and its progress are
+//!    kept under `target/bench-server/` with the generator version and schema migrations it was
+//!    built with (another generator version or changed migrations rebuild it; a database from
+//!    before newly added migrations is migrated, as a reader's database is on upgrade), and
+//!    the next run goes on building where this one stopped (the table says when the database
+//!    is still partial). `TRIBUTARY_BENCH_REBUILD=1` starts over; `TRIBUTARY_BENCH_ENTRIES=N`
+//!    asks for another size; `TRIBUTARY_BENCH_BUILD_ONLY=1` builds the database and stops.
 //! 2. A copy of it is served by the real binary (`tributary serve`), and measured from outside:
 //!    - time to render `/feed.atom` with 500 entries: p50 over 60 sequential requests on
 //!      loopback (an upper bound of server time), plus the same work in-process;
@@ -43,14 +46,15 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use tributary::config::{Config, FeedsFile};
+use tributary::dedup;
 use tributary::export::{self, Filters, Format};
 use tributary::fetch::Fetcher;
-use tributary::model::NewEntry;
+use tributary::model::{NewEntry, rfc3339};
 use tributary::refresh::{Refresher, Selection};
-use tributary::store::{DedupSettings, FeedIdentity, FetchRecord, FetchRecordOutcome, Store};
+use tributary::store::{FeedIdentity, Store};
 
 /// Bump when the generated data changes: a cached database of another version is rebuilt.
-const GENERATOR_VERSION: u32 = 1;
+const GENERATOR_VERSION: u32 = 2;
 const DEFAULT_ENTRIES: usize = 1_000_000;
 /// Feeds ingested through the pipeline, each serving this many new items per fetch round.
 const PIPE_FEEDS: usize = 200;
@@ -97,6 +101,9 @@ async fn run(dir: &Path, entries: usize, started: Instant) {
     let generator = Generator::start().await;
     let dataset = ensure_database(dir, entries, &generator).await;
     println!("database: {}", dataset.describe());
+    if std::env::var("TRIBUTARY_BENCH_BUILD_ONLY").is_ok_and(|v| v == "1") {
+        return;
+    }
 
     // A working copy: the ingest under load writes to it.
     let work = dir.join("work");
@@ -529,8 +536,8 @@ impl Dataset {
         let rate = |n: usize, s: f64| if s > 0.0 { n as f64 / s } else { 0.0 };
         format!(
             "{} entries: {} ingested through the pipeline from {PIPE_FEEDS} generated RSS feeds over HTTP \
-             ({:.0} s, {:.0} entries/s), {} bulk-filled through Store::store_fetch batches of {ARCHIVE_BATCH} \
-             ({:.0} s, {:.0} entries/s){}{}",
+             ({:.0} s, {:.0} entries/s), {} written as SQL rows for 1,000 archive feeds, \
+             {ARCHIVE_BATCH} items per feed and transaction ({:.0} s, {:.0} entries/s){}{}",
             fmt_int(self.entries as usize),
             fmt_int(self.pipe_entries),
             self.pipe_seconds,
@@ -558,6 +565,7 @@ impl Dataset {
     fn to_json(&self) -> Value {
         json!({
             "version": GENERATOR_VERSION,
+            "migrations": migrations(),
             "requested": self.requested,
             "entries": self.entries,
             "pipe_entries": self.pipe_entries,
@@ -654,9 +662,37 @@ async fn ensure_database(dir: &Path, entries: usize, generator: &Generator) -> D
     let stamp = std::fs::read_to_string(&stamp_path)
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .filter(|s| s["version"] == GENERATOR_VERSION && s["requested"] == entries)
+        .filter(|s| {
+            let built_with: Vec<&str> = s["migrations"]
+                .as_array()
+                .map(|m| m.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let now = migrations();
+            s["version"] == GENERATOR_VERSION
+                && s["requested"] == entries
+                && built_with.len() <= now.len()
+                && now.iter().zip(&built_with).all(|(a, b)| a == b)
+        })
         .filter(|_| !rebuild && db.exists());
     let mut ds = match stamp {
+        Some(s) if s["migrations"].as_array().map(Vec::len) != Some(migrations().len()) => {
+            // Built before the newest migrations: brought up to date by them, as a reader's
+            // own database is when Tributary is upgraded.
+            let migrating = Instant::now();
+            Store::open(&db).expect("migrate the cached database");
+            println!(
+                "database: migrated to schema {} in {:.1} s",
+                schema_version(),
+                migrating.elapsed().as_secs_f64()
+            );
+            let ds = Dataset::from_json(&s);
+            std::fs::write(
+                &stamp_path,
+                serde_json::to_string_pretty(&ds.to_json()).unwrap(),
+            )
+            .expect("stamp");
+            ds
+        }
         Some(s) => Dataset::from_json(&s),
         None => {
             for stale in [
@@ -746,15 +782,12 @@ async fn ensure_database(dir: &Path, entries: usize, generator: &Generator) -> D
         end: ds
             .bulk_end
             .unwrap_or_else(|| Utc::now() - TimeDelta::days(11)),
-        settings: DedupSettings {
-            window: config.dedup.window,
-            title_similarity: config.dedup.title_similarity,
-        },
     };
     let (store_for_bulk, feeds_for_bulk, from) = (store.clone(), feeds.clone(), ds.bulk_next);
+    let db_for_bulk = db.clone();
     let (stored, next) = tokio::task::spawn_blocking(move || {
         let mut s = store_for_bulk.lock().unwrap_or_else(|p| p.into_inner());
-        bulk_fill(&mut s, &feeds_for_bulk, &plan, from, deadline)
+        bulk_fill(&mut s, &db_for_bulk, &feeds_for_bulk, &plan, from, deadline)
     })
     .await
     .expect("bulk fill");
@@ -779,14 +812,21 @@ async fn ensure_database(dir: &Path, entries: usize, generator: &Generator) -> D
 struct BulkPlan {
     total: usize,
     end: DateTime<Utc>,
-    settings: DedupSettings,
 }
 
 /// Stores the archive's entries from item index `from` on, batch by batch in time order as
 /// fetch runs would have stored them, until done or `deadline`. Returns how many were stored
 /// and the next item index.
+///
+/// The rows are written with SQL on a connection of their own, not through
+/// `Store::store_fetch`: on this machine that ingests a few hundred entries per second, so a
+/// million would take hours. Each row holds what `store_fetch` writes for the item (key, stable
+/// id, canonical URL, revision, excerpt, times; the full-text index and change counter follow
+/// through the schema's triggers); stories are clustered as the generator shares them (every
+/// 20th item of a feed pair, the pair's even feed seen first) instead of by the dedup code.
 fn bulk_fill(
     store: &mut Store,
+    db: &Path,
     feeds: &FeedsFile,
     plan: &BulkPlan,
     from: usize,
@@ -820,21 +860,40 @@ fn bulk_fill(
             timeline.start,
         )
         .expect("archive feed rows");
+    let mut conn = rusqlite::Connection::open(db).expect("open the database for the bulk fill");
+    conn.busy_timeout(Duration::from_secs(30))
+        .expect("busy timeout");
+    // A benchmark input, rebuilt when lost: no fsync per transaction.
+    conn.pragma_update(None, "synchronous", "OFF")
+        .expect("synchronous");
     let mut stored = 0usize;
     let mut batch_start = from;
     while batch_start < longest && Instant::now() < deadline {
         let batch_end = (batch_start + ARCHIVE_BATCH).min(longest);
         let at = timeline.start + timeline.step * batch_end as i32;
-        for (f, feed) in archive.iter().enumerate() {
-            let n = per_feed(f);
-            if batch_start >= n {
-                continue;
-            }
-            let entries: Vec<NewEntry> = (batch_start..batch_end.min(n))
-                .map(|k| {
+        let at_text = rfc3339(at);
+        let tx = conn.transaction().expect("begin");
+        {
+            let mut new_cluster = tx
+                .prepare_cached("INSERT INTO clusters (primary_entry, created_at) VALUES (0, ?1)")
+                .expect("prepare");
+            let mut set_primary = tx
+                .prepare_cached("UPDATE clusters SET primary_entry = ?2 WHERE id = ?1")
+                .expect("prepare");
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO entries (feed_id, entry_key, uid, guid, link, canonical_url, title, summary,
+                        content, authors, published, updated, first_seen, sort_time, revision, excerpt, cluster_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?10, ?10, ?11, ?10, ?12, ?13, ?14)",
+                )
+                .expect("prepare");
+            // Shared stories of this batch: (feed pair, item) -> cluster.
+            let mut shared = std::collections::HashMap::new();
+            for (f, feed) in archive.iter().enumerate() {
+                for k in batch_start..batch_end.min(per_feed(f)) {
                     let it = item(Kind::Archive, f, k, timeline);
-                    NewEntry {
-                        id: it.guid,
+                    let entry = NewEntry {
+                        id: it.guid.clone(),
                         id_from_feed: true,
                         title: it.title,
                         link: Some(it.link),
@@ -843,27 +902,54 @@ fn bulk_fill(
                         summary: Some(it.summary_html),
                         content: None,
                         authors: vec![it.author],
+                    };
+                    let key = dedup::entry_key(&entry, dedup::KeyMode::Guid);
+                    let link = entry.link.as_deref().unwrap_or_default();
+                    let excerpt = tributary::parse::excerpt(
+                        &tributary::clean::plain_text(entry.summary.as_deref().unwrap_or("")),
+                        600,
+                    );
+                    let pair = (k.is_multiple_of(20)).then_some((f / 2, k));
+                    let joined = pair.and_then(|p| shared.get(&p).copied());
+                    let cluster = match joined {
+                        Some(c) => c,
+                        None => {
+                            new_cluster.execute([&at_text]).expect("insert a cluster");
+                            let c = tx.last_insert_rowid();
+                            if let Some(p) = pair {
+                                shared.insert(p, c);
+                            }
+                            c
+                        }
+                    };
+                    insert
+                        .execute(rusqlite::params![
+                            feed.id,
+                            key,
+                            dedup::entry_uid(&feed.id, &key),
+                            entry.id,
+                            link,
+                            dedup::canonical_url(link),
+                            entry.title,
+                            entry.summary,
+                            serde_json::to_string(&entry.authors).expect("authors"),
+                            rfc3339(it.published),
+                            at_text,
+                            dedup::revision_hash(&entry),
+                            excerpt,
+                            cluster
+                        ])
+                        .expect("insert an entry");
+                    if joined.is_none() {
+                        set_primary
+                            .execute(rusqlite::params![cluster, tx.last_insert_rowid()])
+                            .expect("set the story's primary entry");
                     }
-                })
-                .collect();
-            let record = FetchRecord {
-                at,
-                next_fetch: Some(at + TimeDelta::minutes(30)),
-                permanent_redirect: None,
-                outcome: FetchRecordOutcome::Fetched {
-                    etag: None,
-                    last_modified: None,
-                    title: format!("Outlet {f} (arch)"),
-                    site_link: Some(format!("https://arch-{f}.example/")),
-                    format: "rss2".into(),
-                    warnings: Vec::new(),
-                },
-            };
-            let counts = store
-                .store_fetch(&feed.id, &record, &entries, &plan.settings)
-                .expect("store a batch");
-            stored += counts.inserted;
+                    stored += 1;
+                }
+            }
         }
+        tx.commit().expect("commit");
         batch_start = batch_end;
         println!(
             "bulk fill: item {batch_start} of {longest} per feed, {} entries this run",
@@ -871,6 +957,38 @@ fn bulk_fill(
         );
     }
     (stored, batch_start)
+}
+
+/// The schema migrations of this source tree, in order, each named with a digest of its SQL:
+/// a cached database whose migrations are not the first of these is rebuilt.
+fn migrations() -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("src/store/migrations")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let sql = std::fs::read(p).expect("a migration");
+            let digest: String = Sha256::digest(&sql)[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            format!("{name} {digest}")
+        })
+        .collect()
+}
+
+/// The schema version this build of Tributary creates.
+fn schema_version() -> i64 {
+    Store::open_in_memory()
+        .and_then(|s| s.schema_version())
+        .expect("schema version")
 }
 
 fn count_entries(db: &Path) -> u64 {

@@ -208,6 +208,56 @@ pub struct PreviewArgs {
     /// Charset to assume for a file, as an HTTP Content-Type would give it (e.g. "text/xml; charset=koi8-r")
     #[arg(long, value_name = "TYPE")]
     pub content_type: Option<String>,
+    #[command(flatten)]
+    pub html: PreviewHtmlArgs,
+}
+
+/// `preview` of a web page with selectors, as a `kind = "html"` feed would read it; each flag
+/// is the `[feed.html]` key of the same name (and `full_text`, `full_text_strip`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Reading a page without a feed (the [feed.html] keys)")]
+pub struct PreviewHtmlArgs {
+    /// Read SOURCE as a web page: CSS selector of one element per entry, e.g. ".latest-news li".
+    /// A selector matching nothing is an error (exit 1)
+    #[arg(long, value_name = "SEL")]
+    pub html_item: Option<String>,
+    /// The entry's title inside each item: its text, or SEL@attribute
+    #[arg(long, value_name = "SEL", default_value = "a", requires = "html_item")]
+    pub html_title: String,
+    /// The entry's link inside each item, as SEL@attribute (`@href` alone: the item's own)
+    #[arg(
+        long,
+        value_name = "SEL@ATTR",
+        default_value = "a@href",
+        requires = "html_item"
+    )]
+    pub html_link: String,
+    /// The entry's date inside each item, e.g. ".date" or "time@datetime"
+    #[arg(long, value_name = "SEL", requires = "html_item")]
+    pub html_date: Option<String>,
+    /// strftime format of the date, e.g. "%d.%b.%Y" for 10.Jan.2026 (English, Russian and
+    /// Azerbaijani month names); without it dates are recognised automatically
+    #[arg(long, value_name = "FMT", requires = "html_date")]
+    pub html_date_format: Option<String>,
+    /// The entry's summary inside each item (its HTML is kept, sanitized)
+    #[arg(long, value_name = "SEL", requires = "html_item")]
+    pub html_summary: Option<String>,
+    /// The entry's author inside each item (text)
+    #[arg(long, value_name = "SEL", requires = "html_item")]
+    pub html_author: Option<String>,
+    /// The entry's image inside each item, as SEL@attribute [attribute default: src]
+    #[arg(long, value_name = "SEL", requires = "html_item")]
+    pub html_image: Option<String>,
+    /// Address a saved page was read from: relative links in a file resolve against it
+    #[arg(long, value_name = "URL", requires = "html_item")]
+    pub base: Option<String>,
+    /// Fetch each entry's page and show this part of it as the entry's content (first 10
+    /// entries), e.g. "article .body"; works for feeds too
+    #[arg(long, value_name = "SEL")]
+    pub full_text: Option<String>,
+    /// Remove this from inside the full text, e.g. ".share" (repeatable)
+    #[arg(long, value_name = "SEL", requires = "full_text")]
+    pub full_text_strip: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -3,12 +3,16 @@
 //! `tributary feeds add|remove|import` change the file through toml_edit, so comments,
 //! ordering and formatting survive. Every edit is validated as a whole file before it is
 //! written (atomically), so a running daemon never sees a broken list.
+//!
+//! [`html_source_template`] writes the `[[feed]]` entry `feeds add` suggests for a page that
+//! has no feed, for the admin to check and paste.
 
 use std::path::Path;
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
 use crate::config::{Config, ConfigErrors, FeedsFile};
+use crate::parse::html_source::HtmlSource;
 
 /// A feed to add.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -201,6 +205,58 @@ impl FeedList {
     }
 }
 
+/// A `[[feed]]` entry reading a web page as an HTML source (`kind = "html"`), as text to paste
+/// into `feeds.toml`. With `source`, its selectors; without, placeholders in angle brackets
+/// that `tributary check` rejects until they are replaced. Optional keys not set are shown
+/// commented out.
+pub fn html_source_template(feed: &NewFeed, source: Option<&HtmlSource>) -> String {
+    let q = |s: &str| toml_edit::Value::from(s).to_string();
+    let mut out = String::from("[[feed]]\n");
+    out.push_str(&format!("id = {}\nurl = {}\n", q(&feed.id), q(&feed.url)));
+    if let Some(title) = &feed.title {
+        out.push_str(&format!("title = {}\n", q(title)));
+    }
+    if !feed.tags.is_empty() {
+        let tags: Vec<String> = feed.tags.iter().map(|t| q(t)).collect();
+        out.push_str(&format!("tags = [{}]\n", tags.join(", ")));
+    }
+    out.push_str("kind = \"html\"\n");
+    out.push_str("# full_text = \"<the article body on each entry's page, e.g. article .body>\"\n");
+    out.push_str("[feed.html]\n");
+    let placeholder = HtmlSource {
+        item: "<one element per entry, e.g. .latest-news li>".into(),
+        title: "<the title inside it, e.g. a>".into(),
+        link: "<the link inside it as selector@attribute, e.g. a@href>".into(),
+        ..HtmlSource::default()
+    };
+    let src = source.unwrap_or(&placeholder);
+    for (key, value) in [
+        ("item", &src.item),
+        ("title", &src.title),
+        ("link", &src.link),
+    ] {
+        out.push_str(&format!("{key} = {}\n", q(value)));
+    }
+    let optional = [
+        ("date", &src.date, "<e.g. .date or time@datetime>"),
+        (
+            "date_format",
+            &src.date_format,
+            "<strftime, e.g. %d.%b.%Y for 10.Jan.2026; without it dates are recognised>",
+        ),
+        ("summary", &src.summary, "<e.g. p>"),
+        ("author", &src.author, "<e.g. .author>"),
+        ("image", &src.image, "<e.g. img@src>"),
+    ];
+    for (key, value, example) in optional {
+        match value {
+            Some(v) => out.push_str(&format!("{key} = {}\n", q(v))),
+            None => out.push_str(&format!("# {key} = {}\n", q(example))),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +339,52 @@ mod tests {
             std::fs::read_to_string(dir.path().join("feeds.toml")).unwrap(),
             FILE
         );
+    }
+
+    fn parse_feeds(text: &str) -> Result<FeedsFile, ConfigErrors> {
+        let cfg = Config::defaults(Path::new("."));
+        FeedsFile::parse_str(text, Path::new("feeds.toml"), &cfg)
+    }
+
+    #[test]
+    fn an_html_template_with_selectors_is_a_valid_feed_as_pasted() {
+        let mut src = HtmlSource::new(".latest-news li", "a", "a@href");
+        src.date = Some(".date".into());
+        src.date_format = Some("%d.%b.%Y".into());
+        let feed = NewFeed {
+            id: "caucasus-analysis".into(),
+            url: "https://caucasus-analysis.example/en/news/".into(),
+            title: Some("Caucasus \"Analysis\"".into()),
+            tags: vec!["en".into(), "caucasus".into()],
+        };
+        let text = html_source_template(&feed, Some(&src));
+        assert!(
+            text.contains("[feed.html]\nitem = \".latest-news li\"\ntitle = \"a\"\nlink = \"a@href\"\ndate = \".date\"\ndate_format = \"%d.%b.%Y\"\n# summary = "),
+            "{text}"
+        );
+        let parsed = parse_feeds(&format!("{FILE}\n{text}")).expect("valid as pasted");
+        let added = parsed.feeds.last().unwrap();
+        assert_eq!(added.id, "caucasus-analysis");
+        assert_eq!(added.title.as_deref(), Some("Caucasus \"Analysis\""));
+        assert_eq!(added.tags, ["en", "caucasus"]);
+        assert_eq!(
+            added.source,
+            crate::config::SourceKind::Html(src),
+            "the selectors read back as written"
+        );
+    }
+
+    #[test]
+    fn an_html_template_with_placeholders_is_refused_until_filled_in() {
+        let feed = NewFeed {
+            id: "x".into(),
+            url: "https://x.example/news".into(),
+            ..Default::default()
+        };
+        let text = html_source_template(&feed, None);
+        assert!(text.contains("item = \"<one element per entry"), "{text}");
+        let errors = parse_feeds(&text).expect_err("placeholders are not selectors");
+        assert!(errors.to_string().contains("is not valid CSS"), "{errors}");
     }
 
     #[test]

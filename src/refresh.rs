@@ -100,7 +100,7 @@ pub async fn fetch_document(
         .await
         .map_err(|e| match e {
             DocumentFailure::Other(reason) => reason,
-            DocumentFailure::NotAFeed { advertised } => {
+            DocumentFailure::NotAFeed { advertised, .. } => {
                 format!("{}: {}", feed.url, ParseError::NotAFeed { advertised })
             }
         })
@@ -109,8 +109,13 @@ pub async fn fetch_document(
 /// Why [`fetch_document_detailed`] found no feed.
 #[derive(Debug)]
 pub enum DocumentFailure {
-    /// An HTML page; the feeds it advertises, if any.
-    NotAFeed { advertised: Vec<String> },
+    /// An HTML page: the feeds it advertises, if any, its address after redirects and its
+    /// decoded text (for guessing how to read it as an HTML source).
+    NotAFeed {
+        advertised: Vec<String>,
+        url: Url,
+        page: String,
+    },
     /// Anything else, as a sentence naming the URL.
     Other(String),
 }
@@ -130,11 +135,26 @@ pub async fn fetch_document_detailed(
                 zone,
                 now: Utc::now(),
             };
-            match process_document(&body, meta.content_type.as_deref(), &ctx, max_len) {
+            match read_source(
+                &feed.source,
+                &body,
+                meta.content_type.as_deref(),
+                &ctx,
+                max_len,
+            ) {
                 Ok(feed) => Ok(feed),
                 Err(DocumentError::Parse(ParseError::NotAFeed { advertised })) => {
-                    Err(DocumentFailure::NotAFeed { advertised })
+                    let page = decode::decode(&body, meta.content_type.as_deref(), max_len)
+                        .map(|d| d.text)
+                        .unwrap_or_default();
+                    Err(DocumentFailure::NotAFeed {
+                        advertised,
+                        url: meta.final_url.clone(),
+                        page,
+                    })
                 }
+                // These messages name the page already.
+                Err(DocumentError::Html(e)) => Err(DocumentFailure::Other(e.to_string())),
                 Err(e) => Err(DocumentFailure::Other(format!("{}: {e}", meta.final_url))),
             }
         }
@@ -160,6 +180,33 @@ fn request_for<'a>(
             .as_ref()
             .map(|a| (a.user.as_str(), a.password.as_str())),
         home: &feed.url,
+    }
+}
+
+/// Fetches one entry's page (with the feed's headers and credentials) and extracts its body
+/// with `rule`: the full-text step for one entry, shared by refresh and `preview --full-text`.
+/// The error is the reason, without the page's address.
+pub async fn fetch_full_text(
+    fetcher: &Fetcher,
+    feed: &FeedConfig,
+    page: &Url,
+    rule: &crate::fulltext::FullTextRule,
+    max_len: usize,
+) -> Result<String, String> {
+    match fetcher.fetch(request_for(feed, page, None)).await {
+        Ok(FetchOutcome::Body(meta, body)) => {
+            let rule = rule.clone();
+            tokio::task::spawn_blocking(move || {
+                let text = decode::decode(&body, meta.content_type.as_deref(), max_len)
+                    .map_err(|e| e.to_string())?;
+                crate::fulltext::extract(&text.text, &rule, &meta.final_url)
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+        }
+        Ok(FetchOutcome::NotModified(_)) => Err("unexpected 304 Not Modified".to_string()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -628,33 +675,7 @@ impl Refresher {
             let Some(page) = entry.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
                 continue;
             };
-            let request = FetchRequest {
-                url: &page,
-                etag: None,
-                last_modified: None,
-                headers: &feed.headers,
-                basic_auth: feed
-                    .basic_auth
-                    .as_ref()
-                    .map(|a| (a.user.as_str(), a.password.as_str())),
-                home: &feed.url,
-            };
-            let extracted = match self.fetcher.fetch(request).await {
-                Ok(FetchOutcome::Body(meta, body)) => {
-                    let rule = rule.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let text = decode::decode(&body, meta.content_type.as_deref(), max)
-                            .map_err(|e| e.to_string())?;
-                        crate::fulltext::extract(&text.text, &rule, &meta.final_url)
-                            .map_err(|e| e.to_string())
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()))
-                }
-                Ok(FetchOutcome::NotModified(_)) => Err("unexpected 304 Not Modified".to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            match extracted {
+            match fetch_full_text(&self.fetcher, feed, &page, rule, max).await {
                 Ok(html) => entry.content = Some(html),
                 Err(reason) => parsed.warnings.push(format!(
                     "full text of {page}: {reason}; kept the feed's text"

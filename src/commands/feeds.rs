@@ -9,10 +9,11 @@ use super::{load_config, open_store, runtime};
 use crate::Exit;
 use crate::cli::{Cli, FeedsAction, FeedsAddArgs, FeedsArgs};
 use tributary::config::Config;
-use tributary::discover::{Discovery, discover};
+use tributary::discover::{COMMON_PATHS, Discovery, HtmlGuess, discover};
 use tributary::export::opml;
-use tributary::feedlist::{FeedList, NewFeed};
+use tributary::feedlist::{FeedList, NewFeed, html_source_template};
 use tributary::fetch::Fetcher;
+use tributary::parse::html_source::HtmlSource;
 
 pub fn run(cli: &Cli, args: &FeedsArgs) -> anyhow::Result<Exit> {
     let config = load_config(cli)?;
@@ -103,6 +104,7 @@ fn add(cli: &Cli, config: &Config, a: &FeedsAddArgs) -> anyhow::Result<Exit> {
             Discovery::Advertised(options) => choose(&given, &options, a.pick)?,
             Discovery::Page {
                 found: Some((url, feed)),
+                ..
             } => {
                 println!(
                     "{given} is a page advertising no feed; found one at {url}: \"{}\"",
@@ -110,16 +112,19 @@ fn add(cli: &Cli, config: &Config, a: &FeedsAddArgs) -> anyhow::Result<Exit> {
                 );
                 url
             }
-            Discovery::Page { found: None } => bail!(
-                "{given} is a web page, not a feed, and it advertises none (no <link rel=\"alternate\">, nothing at {})",
-                tributary::discover::COMMON_PATHS.join(", ")
-            ),
+            Discovery::Page { found: None, guess } => {
+                let file = FeedList::open(&cli.feeds)?;
+                print_html_template(&file, &cli.feeds, &given, a, guess.as_deref())?;
+                eprintln!(
+                    "tributary: nothing added to {}: {given} advertises no feed; an html-source entry for it is printed above",
+                    cli.feeds.display()
+                );
+                return Ok(Exit::Failure);
+            }
         }
     };
     let mut file = FeedList::open(&cli.feeds)?;
-    let id =
-        a.id.clone()
-            .unwrap_or_else(|| file.suggest_id(url.as_str()));
+    let id = new_id(&file, a, &url);
     file.add(&NewFeed {
         id: id.clone(),
         url: url.to_string(),
@@ -129,6 +134,111 @@ fn add(cli: &Cli, config: &Config, a: &FeedsAddArgs) -> anyhow::Result<Exit> {
     save(&file, config)?;
     println!("added `{id}` ({url}) to {}", cli.feeds.display());
     Ok(Exit::Ok)
+}
+
+/// `--id`, else one derived from the address.
+fn new_id(file: &FeedList, a: &FeedsAddArgs, url: &url::Url) -> String {
+    a.id.clone()
+        .unwrap_or_else(|| file.suggest_id(url.as_str()))
+}
+
+/// For a page without a feed: a `[[feed]]` entry reading it as an HTML source, ready to paste
+/// (every other line a TOML comment), with the `preview` command that tries it.
+fn print_html_template(
+    file: &FeedList,
+    path: &std::path::Path,
+    page: &url::Url,
+    a: &FeedsAddArgs,
+    guess: Option<&HtmlGuess>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "# {page} is a web page, not a feed, and it advertises none\n# (no <link rel=\"alternate\">, nothing at {}).",
+        COMMON_PATHS.join(", ")
+    )?;
+    writeln!(
+        out,
+        "# It can be read as an HTML source: add this to {} when the preview looks right.",
+        path.display()
+    )?;
+    match guess {
+        Some(g) => {
+            let dated = g
+                .preview
+                .entries
+                .iter()
+                .filter(|e| e.published.is_some())
+                .count();
+            writeln!(
+                out,
+                "# The selectors below were guessed from the page; they read {} entries ({dated} dated).",
+                g.preview.entries.len()
+            )?;
+            if let Some(first) = g.preview.entries.first() {
+                let date = first
+                    .published
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "no date".into());
+                writeln!(out, "# The first is \"{}\" ({date}).", first.title)?;
+            }
+            writeln!(out, "# Try them:\n#   {}", preview_command(page, &g.source))?;
+        }
+        None => {
+            writeln!(
+                out,
+                "# No list of stories was recognised on the page: replace each <…> with a CSS selector,\n# trying them with:\n#   tributary preview {} --html-item SEL --html-title SEL --html-link SEL@href --html-date SEL",
+                shell_quote(page.as_str())
+            )?;
+        }
+    }
+    let feed = NewFeed {
+        id: new_id(file, a, page),
+        url: page.to_string(),
+        title: a.title.clone(),
+        tags: a.tags.clone(),
+    };
+    write!(
+        out,
+        "\n{}",
+        html_source_template(&feed, guess.map(|g| &g.source))
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The `tributary preview URL --html-…` command line that reads `page` with `src`.
+fn preview_command(page: &url::Url, src: &HtmlSource) -> String {
+    let mut cmd = format!("tributary preview {}", shell_quote(page.as_str()));
+    let flags = [
+        ("--html-item", Some(&src.item)),
+        ("--html-title", Some(&src.title)),
+        ("--html-link", Some(&src.link)),
+        ("--html-date", src.date.as_ref()),
+        ("--html-date-format", src.date_format.as_ref()),
+        ("--html-summary", src.summary.as_ref()),
+        ("--html-author", src.author.as_ref()),
+        ("--html-image", src.image.as_ref()),
+    ];
+    for (flag, value) in flags {
+        if let Some(v) = value {
+            cmd.push_str(&format!(" {flag} {}", shell_quote(v)));
+        }
+    }
+    cmd
+}
+
+/// `s` as one POSIX shell word: as is when it holds only safe characters, else in single
+/// quotes.
+fn shell_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Picks one of the feeds a page advertises: `--pick N`, else a prompt on a terminal.

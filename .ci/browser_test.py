@@ -16,9 +16,11 @@ timers had time to fire: the live DOM, `document.title`, `location.href` and `wi
    Content-Security-Policy alone already stops every script payload. Then every probe and
    hostile-fixture entry page must come out with `window.__xss` undefined, the title unchanged,
    the page not navigated away, no script/frame/object/embed/base/meta-refresh element, no on*
-   attribute, no javascript: URL, and its safe text shown.
-4. Screenshots of the stream, a search, an entry and the sources page at phone (390x844, mobile
-   viewport) and desktop (1366x900) size, light and dark, go to target/screenshots/.
+   attribute, no javascript: URL, and its safe text shown. The same entry pages are then
+   served again by the control server without any CSP: the sanitizer alone must hold too.
+4. Screenshots of the stream, a search, an entry (whole page), the sources page and the entry's
+   day digest (linked from the entry page) at phone (390x844, mobile viewport) and desktop
+   (1366x900) size, light and dark, go to target/screenshots/.
 
 Standard library only. Exits 0 when every check passes, 1 otherwise; prints a short report.
 """
@@ -241,14 +243,21 @@ class Page:
             raise RuntimeError(r["exceptionDetails"].get("text", "evaluation failed"))
         return r["result"]["value"]
 
-    def screenshot(self, url: str, path: Path, width: int, height: int, dark: bool) -> None:
-        self.b.send("Emulation.setDeviceMetricsOverride", {
-            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600,
-        }, session=self.session)
+    def screenshot(self, url: str, path: Path, width: int, height: int, dark: bool,
+                   whole: bool = False) -> None:
+        """The first screen of `url` at this size, or with `whole` the page down to its end
+        (at most 6,000 pixels)."""
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+        self.b.send("Emulation.setDeviceMetricsOverride", metrics, session=self.session)
         self.b.send("Emulation.setEmulatedMedia", {
             "features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}],
         }, session=self.session)
         self.goto(url, settle=0.2)
+        if whole:
+            tall = self.evaluate("document.documentElement.scrollHeight")
+            metrics["height"] = max(height, min(int(tall), 6000))
+            self.b.send("Emulation.setDeviceMetricsOverride", metrics, session=self.session)
+            self.b.drain(0.2)
         data = self.b.send("Page.captureScreenshot", {"format": "png"}, session=self.session)["data"]
         path.write_bytes(base64.b64decode(data))
         self.b.send("Emulation.clearDeviceMetricsOverride", session=self.session)
@@ -415,7 +424,10 @@ def raw_payloads() -> tuple[str, str]:
     return "\n".join(blocks), refresh
 
 
-def start_control(csp: str) -> tuple[http.server.ThreadingHTTPServer, str]:
+def start_control(csp: str) -> tuple[http.server.ThreadingHTTPServer, str, dict]:
+    """A page server without Tributary's protections. `pages` maps a path to (body, CSP or
+    None); a body that is a whole document is served as it is, else it is wrapped in one. The
+    returned dict is live: pages added to it later are served too."""
     payloads, refresh = raw_payloads()
     pages = {
         "/open.html": (payloads, None),
@@ -431,7 +443,9 @@ def start_control(csp: str) -> tuple[http.server.ThreadingHTTPServer, str]:
                 self.send_error(404)
                 return
             body, policy = pages[path]
-            data = f"<!DOCTYPE html><html><head><title>control</title></head><body>{body}</body></html>".encode()
+            if not body.lstrip().lower().startswith("<!doctype"):
+                body = f"<!DOCTYPE html><html><head><title>control</title></head><body>{body}</body></html>"
+            data = body.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             if policy:
@@ -445,7 +459,7 @@ def start_control(csp: str) -> tuple[http.server.ThreadingHTTPServer, str]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return server, f"http://127.0.0.1:{server.server_address[1]}", pages
 
 
 def headers_of(url: str) -> tuple[int, dict[str, str]]:
@@ -455,6 +469,12 @@ def headers_of(url: str) -> tuple[int, dict[str, str]]:
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}
+
+
+def body_of(url: str) -> str:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=30) as resp:
+        return resp.read().decode("utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -500,20 +520,49 @@ def run_checks(page: Page, base: str) -> None:
         "pages are served with CSP, nosniff and no-referrer",
         str(headers),
     )
-    server, control = start_control(csp)
+    server, control, control_pages = start_control(csp)
     try:
-        open_ran = fired(page.goto(control + "/open.html"))
-        refreshed = page.goto(control + "/refresh.html", settle=1.5)["url"].endswith("/left.html")
-        check(
-            len(open_ran) >= 5 and refreshed,
-            f"control: with no protection {len(open_ran)} probe payloads run "
-            f"({', '.join(open_ran)}) and the meta refresh navigates",
-            f"refresh navigated: {refreshed}",
-        )
-        csp_ran = fired(page.goto(control + "/with-csp.html"))
-        check(not csp_ran, "control: Tributary's CSP alone stops every one of them", ", ".join(csp_ran))
+        check_payloads(page, base, control, control_pages)
     finally:
         server.shutdown()
+
+    # 4. Screenshots.
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    entry = seed[0]["href"] if seed else "/entries/1"
+    digest = re.search(r'href="(/digest/\d{4}-\d{2}-\d{2}\.html)"', page.goto(base + entry)["html"])
+    check(digest is not None, "the entry page links its day's digest")
+    targets = {
+        "stream": (base + "/", False),
+        "search": (search_url, False),
+        "entry": (base + entry, True),
+        "sources": (base + "/sources", False),
+        "digest": (base + (digest.group(1) if digest else "/digest/latest.html"), False),
+    }
+    taken = []
+    for name, (url, whole) in targets.items():
+        for size, (w, h) in {"phone": (390, 844), "desktop": (1366, 900)}.items():
+            for scheme in ("light", "dark"):
+                path = SHOTS / f"{name}-{size}-{scheme}.png"
+                page.screenshot(url, path, w, h, dark=scheme == "dark", whole=whole)
+                if path.stat().st_size > 0:
+                    taken.append(path.name)
+    check(len(taken) == 20, f"{len(taken)} screenshots in {SHOTS.relative_to(ROOT)}/")
+
+
+def check_payloads(page: Page, base: str, control: str, control_pages: dict) -> None:
+    """The control pages show the payloads run when nothing stops them and that the CSP alone
+    stops them; then every probe and hostile entry page, served by Tributary and again without
+    its CSP, runs none of them."""
+    open_ran = fired(page.goto(control + "/open.html"))
+    refreshed = page.goto(control + "/refresh.html", settle=1.5)["url"].endswith("/left.html")
+    check(
+        len(open_ran) >= 5 and refreshed,
+        f"control: with no protection {len(open_ran)} probe payloads run "
+        f"({', '.join(open_ran)}) and the meta refresh navigates",
+        f"refresh navigated: {refreshed}",
+    )
+    csp_ran = fired(page.goto(control + "/with-csp.html"))
+    check(not csp_ran, "control: Tributary's CSP alone stops every one of them", ", ".join(csp_ran))
 
     entries = []
     for feed in ("xss-probe", "hostile"):
@@ -545,24 +594,18 @@ def run_checks(page: Page, base: str) -> None:
     check(not lost, "every entry page shows its safe text; markup written as text stays text",
           ", ".join(lost))
 
-    # 4. Screenshots.
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    entry = seed[0]["href"] if seed else "/entries/1"
-    targets = {
-        "stream": base + "/",
-        "search": search_url,
-        "entry": base + entry,
-        "sources": base + "/sources",
-    }
-    taken = []
-    for name, url in targets.items():
-        for size, (w, h) in {"phone": (390, 844), "desktop": (1366, 900)}.items():
-            for scheme in ("light", "dark"):
-                path = SHOTS / f"{name}-{size}-{scheme}.png"
-                page.screenshot(url, path, w, h, dark=scheme == "dark")
-                if path.stat().st_size > 0:
-                    taken.append(path.name)
-    check(len(taken) == 16, f"{len(taken)} screenshots in {SHOTS.relative_to(ROOT)}/")
+    # The sanitizer alone: the same pages, as Tributary rendered them, with no CSP at all.
+    bare_ran, bare_moved = [], []
+    for href in entries:
+        control_pages["/bare" + href] = (body_of(base + href), None)
+        state = page.goto(control + "/bare" + href, settle=1.0)
+        if fired(state) or MARKER in state["title"]:
+            bare_ran.append(f"{href}: {fired(state)}")
+        if not state["url"].endswith("/bare" + href):
+            bare_moved.append(href)
+    check(not bare_ran and not bare_moved and len(entries) > 0,
+          f"the sanitizer alone holds: the {len(entries)} entry pages served without CSP run nothing",
+          "; ".join(bare_ran) + " moved: " + ", ".join(bare_moved))
 
 
 def main() -> int:

@@ -462,6 +462,25 @@ async fn entry_page_shows_content_dates_original_link_and_the_other_outlets() {
         "the published time is shown"
     );
     assert!(!text(&select(&page, ".content")[0]).is_empty());
+    // Its day in the stream and the day's digest, which lists it.
+    let crumbs: Vec<String> = select(&page, "p.crumbs a")
+        .iter()
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect();
+    assert!(
+        crumbs.contains(&"/?day=2026-01-14".to_string()),
+        "{crumbs:?}"
+    );
+    assert!(
+        crumbs.contains(&"/digest/2026-01-14.html".to_string()),
+        "{crumbs:?}"
+    );
+    assert!(
+        r.ok("/digest/2026-01-14.html")
+            .await
+            .body
+            .contains(SEED_TITLE)
+    );
 
     let outlets: Vec<(String, String)> = select(&page, "aside.outlets li")
         .iter()

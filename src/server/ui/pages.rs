@@ -425,13 +425,25 @@ pub fn entry(e: &StoredEntry, tz: Tz) -> Markup {
         .or(e.summary.as_deref())
         .filter(|b| !b.trim().is_empty());
     let changed = e.updated > e.published.unwrap_or(e.first_seen);
+    // The day the stream and the digest file the entry under (its time, as the store sorts it).
+    let day = e
+        .published
+        .unwrap_or(e.first_seen)
+        .with_timezone(&tz)
+        .date_naive();
     layout(
         &e.title,
         Section::None,
         tz,
         html! {
             main #main .reading {
-                p.crumbs { a href="/" { "← All stories" } }
+                p.crumbs {
+                    a href="/" { "← All stories" }
+                    " · "
+                    a href={ "/?day=" (day.format("%Y-%m-%d")) } { "Stories of " (day.format("%-d %B %Y")) }
+                    " · "
+                    a href={ "/digest/" (day.format("%Y-%m-%d")) ".html" } { "Digest of the day" }
+                }
                 article.entry lang=(lang) {
                     header {
                         p.kicker {

@@ -90,7 +90,9 @@ pub struct FeedsArgs {
 pub enum FeedsAction {
     /// The configured feeds
     List,
-    /// Add a feed: URL may be the feed or a web page advertising it
+    /// Add a feed: URL may be the feed or a web page advertising it. For a page with no feed,
+    /// nothing is added (exit 1) and a `kind = "html"` entry for it is printed, with selectors
+    /// guessed from the page and the `preview --html-…` command that tries them
     Add(FeedsAddArgs),
     /// Remove the feed with this id (its stored history stays in the database)
     Remove {

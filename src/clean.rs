@@ -20,7 +20,12 @@ pub fn is_xml_char(c: char) -> bool {
 /// Removes every character XML 1.0 does not allow (C0 controls but tab/newline/CR,
 /// U+FFFE, U+FFFF). Borrows when there is nothing to remove.
 pub fn strip_non_xml(s: &str) -> Cow<'_, str> {
-    if s.chars().all(is_xml_char) {
+    // Byte scan first: every text is checked, and nearly all are clean. The only characters
+    // outside XML are C0 controls and U+FFFE/U+FFFF (surrogates cannot occur in a `str`).
+    let controls = s
+        .bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    if !controls && !s.contains('\u{FFFE}') && !s.contains('\u{FFFF}') {
         Cow::Borrowed(s)
     } else {
         Cow::Owned(s.chars().filter(|c| is_xml_char(*c)).collect())
@@ -113,6 +118,19 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("https://caucasus-analysis.example/en/analysis/").unwrap()
+    }
+
+    #[test]
+    fn characters_outside_xml_are_removed_and_clean_text_is_borrowed() {
+        let clean = "Баку\tTbilisi\r\nЕреван \u{D7FF}\u{E000}\u{FFFD}\u{10FFFF}";
+        assert!(matches!(strip_non_xml(clean), Cow::Borrowed(_)));
+        for (dirty, want) in [
+            ("a\u{0}b\u{1F}c", "abc"),
+            ("x\u{FFFE}y\u{FFFF}z", "xyz"),
+            ("\u{B}Ереван\u{C}", "Ереван"),
+        ] {
+            assert_eq!(strip_non_xml(dirty), want, "{dirty:?}");
+        }
     }
 
     #[test]

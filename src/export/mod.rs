@@ -5,9 +5,11 @@ pub mod atom;
 pub mod jsonfeed;
 pub mod opml;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, FeedsFile, OutputConfig};
+use crate::config::{Config, FeedConfig, FeedsFile, OutputConfig};
 use crate::model::StoredEntry;
 use crate::store::{Cursor, EntryFilter, Store, StoreError};
 
@@ -118,13 +120,18 @@ pub fn merged_feed<'a>(
         before: filters.before,
         limit,
     })?;
+    // Looked up for every entry and outlet: by id, not by a walk of a long feeds list.
+    let by_id: HashMap<&str, &FeedConfig> =
+        feeds.feeds.iter().map(|f| (f.id.as_str(), f)).collect();
+    let configured = |id: &str| by_id.get(id).copied();
     for e in &mut entries {
-        e.feed_title = display_title(feeds, &e.feed_id, &e.feed_title);
-        if let Some(f) = feeds.get(&e.feed_id) {
+        let feed = configured(&e.feed_id);
+        e.feed_title = display_title(feed, &e.feed_id, &e.feed_title);
+        if let Some(f) = feed {
             e.tags = f.tags.clone();
         }
         for r in &mut e.related {
-            r.feed_title = display_title(feeds, &r.feed_id, &r.feed_title);
+            r.feed_title = display_title(configured(&r.feed_id), &r.feed_id, &r.feed_title);
         }
     }
     let updated = entries.iter().map(|e| e.updated).max().unwrap_or(now);
@@ -142,8 +149,8 @@ pub fn merged_feed<'a>(
 }
 
 /// A feed's title for readers: configured, else its own, else its id.
-fn display_title(feeds: &FeedsFile, id: &str, own: &str) -> String {
-    match feeds.get(id) {
+fn display_title(feed: Option<&FeedConfig>, id: &str, own: &str) -> String {
+    match feed {
         Some(f) => f.display_title(Some(own)).to_string(),
         None if own.is_empty() => id.to_string(),
         None => own.to_string(),

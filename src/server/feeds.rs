@@ -129,34 +129,26 @@ async fn render(
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
         .map(|d| d.with_timezone(&Utc));
 
+    let poll = Poll {
+        output: output.name.clone(),
+        format,
+        selection: selection.clone(),
+        if_none_match,
+        if_modified_since,
+    };
+    // A revalidation is a few reads of one row: answered here, without a trip to the blocking
+    // pool, when no render holds the read connection (otherwise below, after it).
+    if let Some(not_modified) = poll.answer_if_fresh_now(state)? {
+        return Ok(not_modified);
+    }
     state
         .with_store(move |store, state| {
             let now = Utc::now();
-            let version = store.version()?;
-            let changed_at = store.newest_change()?;
-            let last_modified = last_modified(changed_at, now);
-            let etag = etag(version, &output.name, format, &selection);
-            let max_age = state.max_age(store, now)?;
-            let cache_headers = [
-                (header::ETAG, etag.clone()),
-                (header::LAST_MODIFIED, crate::demo::httpdate(last_modified)),
-                (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
-            ];
-            let fresh = match (&if_none_match, if_modified_since) {
-                // If-None-Match uses the weak comparison (RFC 9110 13.1.2): a proxy may have
-                // weakened the tag to W/"…".
-                (Some(inm), _) => inm
-                    .split(',')
-                    .map(str::trim)
-                    .any(|t| t.trim_start_matches("W/") == etag || t == "*"),
-                // Against the change itself, not the Last-Modified sent: that may be a second
-                // earlier (see `last_modified`).
-                (None, Some(since)) => changed_at.unwrap_or(now).timestamp() <= since.timestamp(),
-                (None, None) => false,
-            };
-            if fresh {
-                return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
+            let validators = poll.validators(store, state, now)?;
+            if validators.fresh {
+                return Ok(validators.not_modified());
             }
+            let cache_headers = validators.headers;
             let started = std::time::Instant::now();
             let feeds = state.feeds();
             let merged =
@@ -175,6 +167,77 @@ async fn render(
             Ok(resp)
         })
         .await
+}
+
+/// A request for a merged feed, as far as revalidating it goes.
+struct Poll {
+    output: String,
+    format: Format,
+    selection: Filters,
+    if_none_match: Option<String>,
+    if_modified_since: Option<DateTime<Utc>>,
+}
+
+/// The validators and caching headers of the document a [`Poll`] asks for, and whether the
+/// reader's copy is still current.
+struct Validators {
+    headers: [(header::HeaderName, String); 3],
+    fresh: bool,
+}
+
+impl Validators {
+    fn not_modified(self) -> Response {
+        (StatusCode::NOT_MODIFIED, self.headers).into_response()
+    }
+}
+
+impl Poll {
+    /// Reads the store's change counter and time and compares them with what the reader has.
+    fn validators(
+        &self,
+        store: &crate::store::Store,
+        state: &AppState,
+        now: DateTime<Utc>,
+    ) -> Result<Validators, ApiError> {
+        let version = store.version()?;
+        let changed_at = store.newest_change()?;
+        let etag = etag(version, &self.output, self.format, &self.selection);
+        let max_age = state.max_age(store, now)?;
+        let fresh = match (&self.if_none_match, self.if_modified_since) {
+            // If-None-Match uses the weak comparison (RFC 9110 13.1.2): a proxy may have
+            // weakened the tag to W/"…".
+            (Some(inm), _) => inm
+                .split(',')
+                .map(str::trim)
+                .any(|t| t.trim_start_matches("W/") == etag || t == "*"),
+            // Against the change itself, not the Last-Modified sent: that may be a second
+            // earlier (see `last_modified`).
+            (None, Some(since)) => changed_at.unwrap_or(now).timestamp() <= since.timestamp(),
+            (None, None) => false,
+        };
+        let last_modified = crate::demo::httpdate(last_modified(changed_at, now));
+        Ok(Validators {
+            headers: [
+                (header::ETAG, etag),
+                (header::LAST_MODIFIED, last_modified),
+                (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
+            ],
+            fresh,
+        })
+    }
+
+    /// The `304` answer when the reader's copy is current and the read connection is free
+    /// right now; `None` when the document must be rendered or the connection is busy.
+    fn answer_if_fresh_now(&self, state: &AppState) -> Result<Option<Response>, ApiError> {
+        if self.if_none_match.is_none() && self.if_modified_since.is_none() {
+            return Ok(None);
+        }
+        let Ok(store) = state.store.try_lock() else {
+            return Ok(None);
+        };
+        let validators = self.validators(&store, state, Utc::now())?;
+        Ok(validators.fresh.then(|| validators.not_modified()))
+    }
 }
 
 /// `Last-Modified` for a store that last changed at `changed_at`: that second, once it is

@@ -94,15 +94,21 @@ impl FeedList {
     /// An id not yet used, derived from the URL's host (`https://www.oc-media.org/feed/` →
     /// `oc-media`), with `-2`, `-3`… appended when taken.
     pub fn suggest_id(&self, url: &str) -> String {
-        let host = url::Url::parse(url)
-            .ok()
+        let parsed = url::Url::parse(url).ok();
+        let host = parsed
+            .as_ref()
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_default();
+        // An IPv4 address is kept whole (`127.0.0.1` → `127-0-0-1`); a name loses its TLD.
+        let is_ip = matches!(
+            parsed.as_ref().and_then(url::Url::host),
+            Some(url::Host::Ipv4(_))
+        );
         let labels: Vec<&str> = host
             .split('.')
             .filter(|l| !matches!(*l, "www" | "m" | "feeds" | "rss"))
             .collect();
-        let base_labels = if labels.len() > 1 {
+        let base_labels = if labels.len() > 1 && !is_ip {
             &labels[..labels.len() - 1]
         } else {
             &labels[..]
@@ -400,5 +406,6 @@ mod tests {
         .unwrap();
         assert_eq!(l2.suggest_id("https://civil.ge/en/feed"), "civil-2");
         assert_eq!(l2.suggest_id("not a url"), "feed");
+        assert_eq!(l2.suggest_id("http://127.0.0.1:8080/news/"), "127-0-0-1");
     }
 }

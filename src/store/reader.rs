@@ -13,7 +13,7 @@
 //! - a story is represented, as in the merged feed, by its first-seen member among the
 //!   selected ones; its other members come from `entries_by_cluster` in one query per page.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +27,16 @@ use crate::store::{Cursor, fts_expression};
 /// Search hits up to which a search reads the hits' own rows; with more, the time index is
 /// walked and rows are checked against the hits instead.
 const FEW_HITS: usize = 600;
+/// Rows a search walks along the time index, checking their text, before it asks FTS5 for
+/// every hit instead: a word in fewer than one row in fifty has few enough hits for that.
+const TEXT_WALK_ROWS: usize = 1_500;
+/// Rows of the time walk read and checked at once: the first chunk, doubled each time up to
+/// the largest.
+const FIRST_CHUNK: usize = 48;
+const MAX_CHUNK: usize = 768;
+/// The tokenizer of `entries_fts` (migration 0004), which the scratch index must share to
+/// match the same words.
+const FTS_TOKENIZER: &str = "unicode61 remove_diacritics 2";
 /// Selected feeds up to which each feed's own time index is read and the pages merged; with
 /// more, the shared time index is walked and rows are checked against the feeds.
 const FEW_FEEDS: usize = 32;
@@ -127,6 +137,9 @@ pub struct StoryQuery {
     pub limit: usize,
 }
 
+/// Tells which of the given entry ids match a search.
+type HitCheck<'a> = dyn FnMut(&[i64]) -> Result<HashSet<i64>, StoreError> + 'a;
+
 /// SQL conditions with their arguments, built up in order.
 #[derive(Default)]
 struct Clause {
@@ -160,7 +173,7 @@ impl Store {
         }
         let ids = match &q.query {
             Some(text) => match fts_expression(text) {
-                Some(expr) => self.matching_story_ids(q, &expr, FEW_HITS)?,
+                Some(expr) => self.matching_story_ids(q, &expr)?,
                 None => Vec::new(),
             },
             None => match &q.feed_ids {
@@ -267,10 +280,23 @@ impl Store {
         Ok(found.into_iter().map(|(_, id)| id).collect())
     }
 
-    /// Stories with a search hit. FTS5 lists the hits once (by rowid); few of them are read
-    /// as rows and sorted, while many are looked up in memory during a walk of the time
-    /// index, where a page of them lies within the first few dozen rows.
-    fn matching_story_ids(
+    /// Stories with a search hit, newest first. A word in many entries is found by walking
+    /// the time index and checking each row's text ([`Store::walk_checking_text`]), which
+    /// fills a page within a few hundred rows whatever the archive's size; when that walk has
+    /// gone [`TEXT_WALK_ROWS`] rows without filling the page, the word is rare enough for
+    /// FTS5 to list all its hits cheaply ([`Store::stories_among_hits`]).
+    fn matching_story_ids(&self, q: &StoryQuery, expr: &str) -> Result<Vec<i64>, StoreError> {
+        if let Some(ids) = self.walk_checking_text(q, expr, Some(TEXT_WALK_ROWS))? {
+            return Ok(ids);
+        }
+        self.stories_among_hits(q, expr, FEW_HITS)
+    }
+
+    /// Stories with a search hit, from FTS5's list of every hit. FTS5 builds that list in full
+    /// for a prefix query (cost grows with the hits), so this suits rarer words. Up to
+    /// `few_hits` hits are read as rows and sorted; more are looked up in memory during a walk
+    /// of the time index.
+    fn stories_among_hits(
         &self,
         q: &StoryQuery,
         expr: &str,
@@ -285,7 +311,14 @@ impl Store {
         }
         if hits.len() > few_hits {
             hits.sort_unstable();
-            return self.walk_for_hits(q, &hits);
+            let walked = self.walk_stories(q, None, &mut |ids: &[i64]| {
+                Ok(ids
+                    .iter()
+                    .copied()
+                    .filter(|id| hits.binary_search(id).is_ok())
+                    .collect())
+            })?;
+            return Ok(walked.unwrap_or_default());
         }
         let list = serde_json::to_string(&hits).unwrap_or_else(|_| "[]".into());
         let mut c = Clause::default();
@@ -308,63 +341,171 @@ impl Store {
         self.ids(&c.sql, c.args)
     }
 
-    /// Walks `entries_by_time` from the reader's position and keeps the rows in `hits`
-    /// (sorted) whose feed is selected and that come first in their story among such rows.
-    fn walk_for_hits(&self, q: &StoryQuery, hits: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let is_hit = |id: i64| hits.binary_search(&id).is_ok();
-        let feeds: Option<std::collections::HashSet<&str>> = q
+    /// Walks the time index checking each row's title and excerpt against the search in a
+    /// scratch full-text index of just those rows ([`Store::scratch_hits`]): the same
+    /// tokenizer and query as `entries_fts`, so the same matches, at a cost that grows with
+    /// the rows walked rather than with the word's hits in the archive. `None` when `budget`
+    /// rows were walked without filling the page.
+    fn walk_checking_text(
+        &self,
+        q: &StoryQuery,
+        expr: &str,
+        budget: Option<usize>,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        self.walk_stories(q, budget, &mut |ids: &[i64]| self.scratch_hits(expr, ids))
+    }
+
+    /// Walks `entries_by_time` from the reader's position over the selected feeds, a chunk
+    /// of rows at a time, and keeps the rows that `hits_among` reports as hits and that come
+    /// first in their story among such rows. `hits_among` gets the ids to check (each once)
+    /// and answers with those that match. `None` when `budget` rows were walked without
+    /// filling the page.
+    fn walk_stories(
+        &self,
+        q: &StoryQuery,
+        budget: Option<usize>,
+        hits_among: &mut HitCheck<'_>,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        let mut c = Clause::default();
+        c.push("SELECT e.id, e.sort_time FROM entries e WHERE 1 = 1", []);
+        let w = Self::window(q);
+        c.push(&w.sql, w.args);
+        if let Some(ids) = &q.feed_ids {
+            // `+`: the feed is checked on each row of the time walk, not used to pick rows.
+            c.feeds("+e.feed_id", ids);
+        }
+        c.push(
+            " AND (e.sort_time, e.id) < (?, ?) ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
+            [],
+        );
+        let feeds: Option<HashSet<&str>> = q
             .feed_ids
             .as_ref()
             .map(|ids| ids.iter().map(String::as_str).collect());
         let selected = |feed: &str| feeds.as_ref().is_none_or(|f| f.contains(feed));
-        let mut c = Clause::default();
-        c.push("SELECT e.id FROM entries e WHERE 1 = 1", []);
-        let w = Self::window(q);
-        c.push(&w.sql, w.args);
-        c.push(" ORDER BY e.sort_time DESC, e.id DESC", []);
-        let mut walk = self.conn.prepare_cached(&c.sql)?;
-        // The entry's feed, and every member of its story seen before it (with their feeds).
-        let mut story = self.conn.prepare_cached(
-            "SELECT e.feed_id, o.id, o.feed_id FROM entries e
-             LEFT JOIN entries o ON o.cluster_id = e.cluster_id
+        // Every member of an entry's story seen before it, with its feed.
+        let mut earlier = self.conn.prepare_cached(
+            "SELECT o.id, o.feed_id FROM entries e
+             JOIN entries o ON o.cluster_id = e.cluster_id
                  AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id)
              WHERE e.id = ?1",
         )?;
+        let mut checked: HashMap<i64, bool> = HashMap::new();
+        let mut check = |ids: Vec<i64>, checked: &mut HashMap<i64, bool>| {
+            let new: Vec<i64> = ids
+                .into_iter()
+                .filter(|id| !checked.contains_key(id))
+                .collect();
+            if new.is_empty() {
+                return Ok::<_, StoreError>(());
+            }
+            let hits = hits_among(&new)?;
+            for id in new {
+                checked.insert(id, hits.contains(&id));
+            }
+            Ok(())
+        };
         let mut out = Vec::new();
-        let mut rows = walk.query(params_from_iter(c.args))?;
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            if !is_hit(id) {
-                continue;
-            }
-            let mut keep = true;
-            let members = story.query_map([id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
-            })?;
-            for m in members {
-                let (feed, earlier, earlier_feed) = m?;
-                if !selected(&feed) {
-                    keep = false;
-                }
-                if let (Some(o), Some(of)) = (earlier, earlier_feed)
-                    && is_hit(o)
-                    && selected(&of)
-                {
-                    keep = false;
-                }
-            }
-            if keep {
-                out.push(id);
-                if out.len() >= q.limit {
-                    break;
+        // Past the newest possible time: the first chunk starts at the reader's position.
+        let mut position = (String::from("9999"), i64::MAX);
+        let mut walked = 0usize;
+        let mut chunk = FIRST_CHUNK;
+        loop {
+            let mut args = c.args.clone();
+            args.extend([
+                Value::Text(position.0.clone()),
+                Value::Integer(position.1),
+                Value::Integer(chunk as i64),
+            ]);
+            let mut stmt = self.conn.prepare_cached(&c.sql)?;
+            let rows: Vec<(i64, String)> = stmt
+                .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            check(rows.iter().map(|(id, _)| *id).collect(), &mut checked)?;
+            let mut members: Vec<(i64, Vec<i64>)> = Vec::new();
+            for (id, _) in &rows {
+                if checked.get(id) == Some(&true) {
+                    let before = earlier
+                        .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let before = before
+                        .into_iter()
+                        .filter(|(_, feed)| selected(feed))
+                        .map(|(o, _)| o)
+                        .collect();
+                    members.push((*id, before));
                 }
             }
+            check(
+                members
+                    .iter()
+                    .flat_map(|(_, m)| m.iter().copied())
+                    .collect(),
+                &mut checked,
+            )?;
+            for (id, before) in members {
+                if !before.iter().any(|o| checked.get(o) == Some(&true)) {
+                    out.push(id);
+                    if out.len() >= q.limit {
+                        return Ok(Some(out));
+                    }
+                }
+            }
+            walked += rows.len();
+            match rows.last() {
+                Some((id, time)) if rows.len() == chunk => position = (time.clone(), *id),
+                _ => return Ok(Some(out)),
+            }
+            if budget.is_some_and(|b| walked >= b) {
+                return Ok(None);
+            }
+            chunk = (chunk * 2).min(MAX_CHUNK);
         }
-        Ok(out)
+    }
+
+    /// Which of `ids` match the full-text expression `expr`, decided by indexing just those
+    /// entries in the connection's scratch index.
+    fn scratch_hits(&self, expr: &str, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {
+        self.fill_scratch(ids)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT rowid FROM temp.scratch_fts WHERE scratch_fts MATCH ?1")?;
+        let hits = stmt.query_map([expr], |r| r.get::<_, i64>(0))?;
+        Ok(hits.collect::<Result<_, _>>()?)
+    }
+
+    /// Puts the titles and excerpts of `ids` (and nothing else) into the scratch full-text
+    /// index: a table of this connection's temporary schema, indexed exactly as
+    /// `entries_fts` is, created on first use. Only the connection's own temporary schema is
+    /// written; the database file is not.
+    fn fill_scratch(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.conn.execute_batch(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS scratch_docs (id INTEGER PRIMARY KEY, title TEXT, excerpt TEXT);
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch_fts USING fts5(
+                 title, excerpt, content = 'scratch_docs', content_rowid = 'id',
+                 tokenize = '{FTS_TOKENIZER}');"
+        ))?;
+        self.conn
+            .prepare_cached("DELETE FROM temp.scratch_docs")?
+            .execute([])?;
+        self.conn
+            .prepare_cached("INSERT INTO temp.scratch_fts (scratch_fts) VALUES ('delete-all')")?
+            .execute([])?;
+        let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .prepare_cached(
+                "INSERT INTO temp.scratch_docs (id, title, excerpt)
+                 SELECT id, title, excerpt FROM main.entries
+                 WHERE id IN (SELECT value FROM json_each(?1))",
+            )?
+            .execute([&list])?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO temp.scratch_fts (rowid, title, excerpt)
+                 SELECT id, title, excerpt FROM temp.scratch_docs",
+            )?
+            .execute([])?;
+        Ok(())
     }
 
     /// The entries `ids` (in that order) with their feeds and their stories' other members.
@@ -475,31 +616,25 @@ impl Store {
         let Some(expr) = fts_expression(query) else {
             return Ok(out);
         };
-        let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+        if ids.is_empty() {
             return Ok(out);
-        };
-        // One search over the page's rowid range (FTS5 narrows to it) rather than one per
-        // entry: a word prefix common in the archive costs FTS5 a merge of its doclists on
-        // every search, so it is done once per page.
+        }
+        // The page's entries alone, in the scratch index: the same words match as in
+        // `entries_fts`, without FTS5 gathering every hit of the archive for a common word.
+        self.fill_scratch(ids)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT rowid, highlight(entries_fts, 0, ?4, ?5),
-                    snippet(entries_fts, 1, ?4, ?5, '…', ?6)
-             FROM entries_fts
-             WHERE entries_fts MATCH ?1 AND rowid >= ?2 AND rowid <= ?3
-               AND +rowid IN (SELECT value FROM json_each(?7))",
+            "SELECT rowid, highlight(scratch_fts, 0, ?2, ?3),
+                    snippet(scratch_fts, 1, ?2, ?3, '…', ?4)
+             FROM temp.scratch_fts WHERE scratch_fts MATCH ?1",
         )?;
-        let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
         let (start, end) = (MATCH_START.to_string(), MATCH_END.to_string());
-        let rows = stmt.query_map(
-            params![expr, low, high, start, end, SNIPPET_WORDS, list],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
-            },
-        )?;
+        let rows = stmt.query_map(params![expr, start, end, SNIPPET_WORDS], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
         for row in rows {
             let (id, title, text) = row?;
             out.insert(
@@ -905,13 +1040,28 @@ mod tests {
                 let got = paged(limit, |before| s.stories(&q(before)).unwrap());
                 assert_eq!(got, expected, "{feeds:?} {query:?} {since:?} by {limit}");
                 if let Some(text) = query {
-                    // The walk along the time index, taken when hits are many, agrees too.
+                    // Every way a search can go agrees: the walk checking text, and FTS5's
+                    // hits read as rows or looked up along the time index.
                     let expr = fts_expression(text).unwrap();
-                    let walked = paged(limit, |before| {
-                        let ids = s.matching_story_ids(&q(before), &expr, 1).unwrap();
-                        s.load_stories(&ids).unwrap()
-                    });
-                    assert_eq!(walked, expected, "{feeds:?} {query:?} walked by {limit}");
+                    type Way<'a> = Box<dyn Fn(&StoryQuery) -> Vec<i64> + 'a>;
+                    let ways: [(&str, Way<'_>); 3] = [
+                        (
+                            "text walk",
+                            Box::new(|q| s.walk_checking_text(q, &expr, None).unwrap().unwrap()),
+                        ),
+                        (
+                            "hits walk",
+                            Box::new(|q| s.stories_among_hits(q, &expr, 1).unwrap()),
+                        ),
+                        (
+                            "hit rows",
+                            Box::new(|q| s.stories_among_hits(q, &expr, usize::MAX).unwrap()),
+                        ),
+                    ];
+                    for (way, ids) in ways {
+                        let got = paged(limit, |before| s.load_stories(&ids(&q(before))).unwrap());
+                        assert_eq!(got, expected, "{feeds:?} {query:?} {way} by {limit}");
+                    }
                 }
             }
         }
@@ -938,6 +1088,62 @@ mod tests {
             assert_eq!(a.updated, b.updated);
             assert_eq!(a.feed_title, b.feed_title);
         }
+    }
+
+    #[test]
+    fn a_text_walk_gives_up_after_its_budget_and_the_search_still_finds_every_story() {
+        let s = archive();
+        // "Text of story 7: …": every entry's excerpt; "story 7" only a few.
+        let common = fts_expression("text").unwrap();
+        let rare = fts_expression("pipeline corridor").unwrap();
+        let q = StoryQuery {
+            limit: 5,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.walk_checking_text(&q, &common, Some(10))
+                .unwrap()
+                .map(|v| v.len()),
+            Some(5),
+            "a word in every row fills the page at once"
+        );
+        assert_eq!(s.walk_checking_text(&q, &rare, Some(10)).unwrap(), None);
+        let all = StoryQuery {
+            limit: 500,
+            query: Some("pipeline corridor".into()),
+            ..Default::default()
+        };
+        let found = s.stories(&all).unwrap();
+        assert!(!found.is_empty());
+        assert_eq!(
+            found.iter().map(|e| e.rowid).collect::<Vec<_>>(),
+            s.entries(&crate::store::EntryFilter {
+                query: all.query.clone(),
+                limit: 500,
+                ..Default::default()
+            })
+            .unwrap()
+            .iter()
+            .map(|e| e.rowid)
+            .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn the_scratch_index_tokenizes_as_the_archive_index_does() {
+        let s = Store::open_in_memory().unwrap();
+        let sql: String = s
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'entries_fts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            sql.contains(&format!("tokenize = '{FTS_TOKENIZER}'")),
+            "entries_fts is declared as {sql}"
+        );
     }
 
     #[test]

@@ -23,11 +23,27 @@ pub enum Exit {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage(&err),
+    };
     init_tracing(&cli);
     let code = match commands::dispatch(&cli) {
         Ok(exit) => exit,
         Err(err) => report(&err),
+    };
+    ExitCode::from(code as u8)
+}
+
+/// `--help` and `--version` print and succeed; any other command-line mistake is printed by
+/// clap and exits 3, like invalid configuration. (Clap's own code, 2, means "some feeds
+/// failed" here, which a cron script must be able to trust.)
+fn usage(err: &clap::Error) -> ExitCode {
+    let _ = err.print();
+    let code = if err.use_stderr() {
+        Exit::InvalidConfig
+    } else {
+        Exit::Ok
     };
     ExitCode::from(code as u8)
 }

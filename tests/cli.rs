@@ -183,6 +183,35 @@ fn status_json_shows_a_failing_feed_with_its_reason() {
 }
 
 #[test]
+fn command_line_mistakes_exit_3_never_2_and_help_exits_0() {
+    let ws = Workspace::new();
+    for args in [
+        &["fetch", "--no-such-flag"][..],
+        &["no-such-command"][..],
+        &["status", "--json", "extra"][..],
+    ] {
+        let (code, _, stderr) = ws.tributary(args);
+        assert_eq!(
+            code, 3,
+            "{args:?} is a usage mistake, not failed feeds:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("Usage"),
+            "{args:?}: clap says how to call it:\n{stderr}"
+        );
+    }
+    for args in [
+        &["--help"][..],
+        &["fetch", "--help"][..],
+        &["--version"][..],
+    ] {
+        let (code, stdout, stderr) = ws.tributary(args);
+        assert_eq!(code, 0, "{args:?}:\n{stderr}");
+        assert!(stdout.contains("tributary"), "{args:?}: {stdout}");
+    }
+}
+
+#[test]
 fn fetch_all_with_one_feed_failing_stores_the_others_and_exits_2() {
     let server = FeedServer::start();
     server.answer_status("/feeds/wire.rss", 500);

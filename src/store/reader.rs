@@ -7,9 +7,12 @@
 //! - the stream walks `entries_by_time` from the reader's position (a row-value keyset, which
 //!   SQLite turns into an index range) and stops after a page; a handful of selected feeds
 //!   each walk their own `entries_by_feed_time` and the pages are merged;
-//! - a search asks FTS5 first. A rare term (a name, a place) has few hits, and those rows are
-//!   read directly; a common one has hits everywhere, so the time index is walked and each row
-//!   checked against the hits, which finds a page after a few dozen rows;
+//! - a search first walks the time index and checks each row's text in a scratch full-text
+//!   index holding only the rows walked (same tokenizer as `entries_fts`, so the same
+//!   matches): a common word fills a page within a few dozen rows, and its cost never depends
+//!   on how many of the archive's entries carry it. FTS5 gathers every hit of a prefix query
+//!   before it returns the first, so it is asked only when the walk's first rows show the word
+//!   is rarer (a name, a place): its hits are few, and read directly;
 //! - a story is represented, as in the merged feed, by its first-seen member among the
 //!   selected ones; its other members come from `entries_by_cluster` in one query per page.
 
@@ -27,13 +30,27 @@ use crate::store::{Cursor, fts_expression};
 /// Search hits up to which a search reads the hits' own rows; with more, the time index is
 /// walked and rows are checked against the hits instead.
 const FEW_HITS: usize = 600;
-/// Rows a search walks along the time index, checking their text, before it asks FTS5 for
-/// every hit instead: a word in fewer than one row in fifty has few enough hits for that.
-const TEXT_WALK_ROWS: usize = 1_500;
+/// How far a search walks the time index checking each row's text before it asks FTS5 for
+/// every hit instead. Checking text costs about 50 µs a row and FTS5 about 0.25 µs a hit, so
+/// on a million entries the walk wins for words in more than about one entry in twelve: the
+/// walk goes on only when its first chunk had `probe_hits` hits, and stops after `rows` rows.
+const TEXT_WALK: WalkBudget = WalkBudget {
+    probe_hits: 4,
+    rows: 900,
+};
 /// Rows of the time walk read and checked at once: the first chunk, doubled each time up to
 /// the largest.
-const FIRST_CHUNK: usize = 48;
+const FIRST_CHUNK: usize = 64;
 const MAX_CHUNK: usize = 768;
+
+/// When a walk along the time index gives up.
+#[derive(Debug, Clone, Copy)]
+struct WalkBudget {
+    /// Fewest hits among the first chunk's rows for the walk to go on.
+    probe_hits: usize,
+    /// Most rows walked.
+    rows: usize,
+}
 /// The tokenizer of `entries_fts` (migration 0004), which the scratch index must share to
 /// match the same words.
 const FTS_TOKENIZER: &str = "unicode61 remove_diacritics 2";
@@ -282,11 +299,11 @@ impl Store {
 
     /// Stories with a search hit, newest first. A word in many entries is found by walking
     /// the time index and checking each row's text ([`Store::walk_checking_text`]), which
-    /// fills a page within a few hundred rows whatever the archive's size; when that walk has
-    /// gone [`TEXT_WALK_ROWS`] rows without filling the page, the word is rare enough for
-    /// FTS5 to list all its hits cheaply ([`Store::stories_among_hits`]).
+    /// fills a page within a few hundred rows whatever the archive's size; when the walk's
+    /// first rows show the word is rarer than that ([`TEXT_WALK`]), FTS5 lists all its hits
+    /// ([`Store::stories_among_hits`]), cheaply since they are few.
     fn matching_story_ids(&self, q: &StoryQuery, expr: &str) -> Result<Vec<i64>, StoreError> {
-        if let Some(ids) = self.walk_checking_text(q, expr, Some(TEXT_WALK_ROWS))? {
+        if let Some(ids) = self.walk_checking_text(q, expr, Some(TEXT_WALK))? {
             return Ok(ids);
         }
         self.stories_among_hits(q, expr, FEW_HITS)
@@ -344,13 +361,13 @@ impl Store {
     /// Walks the time index checking each row's title and excerpt against the search in a
     /// scratch full-text index of just those rows ([`Store::scratch_hits`]): the same
     /// tokenizer and query as `entries_fts`, so the same matches, at a cost that grows with
-    /// the rows walked rather than with the word's hits in the archive. `None` when `budget`
-    /// rows were walked without filling the page.
+    /// the rows walked rather than with the word's hits in the archive. `None` when the walk
+    /// gave up as `budget` says, before filling the page.
     fn walk_checking_text(
         &self,
         q: &StoryQuery,
         expr: &str,
-        budget: Option<usize>,
+        budget: Option<WalkBudget>,
     ) -> Result<Option<Vec<i64>>, StoreError> {
         self.walk_stories(q, budget, &mut |ids: &[i64]| self.scratch_hits(expr, ids))
     }
@@ -358,12 +375,12 @@ impl Store {
     /// Walks `entries_by_time` from the reader's position over the selected feeds, a chunk
     /// of rows at a time, and keeps the rows that `hits_among` reports as hits and that come
     /// first in their story among such rows. `hits_among` gets the ids to check (each once)
-    /// and answers with those that match. `None` when `budget` rows were walked without
-    /// filling the page.
+    /// and answers with those that match. `None` when the walk gave up as `budget` says
+    /// before filling the page: too few hits in the first chunk, or too many rows walked.
     fn walk_stories(
         &self,
         q: &StoryQuery,
-        budget: Option<usize>,
+        budget: Option<WalkBudget>,
         hits_among: &mut HitCheck<'_>,
     ) -> Result<Option<Vec<i64>>, StoreError> {
         let mut c = Clause::default();
@@ -422,6 +439,17 @@ impl Store {
                 .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             check(rows.iter().map(|(id, _)| *id).collect(), &mut checked)?;
+            if let Some(b) = budget
+                && walked == 0
+                && rows.len() == chunk
+                && rows
+                    .iter()
+                    .filter(|(id, _)| checked.get(id) == Some(&true))
+                    .count()
+                    < b.probe_hits
+            {
+                return Ok(None);
+            }
             let mut members: Vec<(i64, Vec<i64>)> = Vec::new();
             for (id, _) in &rows {
                 if checked.get(id) == Some(&true) {
@@ -456,7 +484,7 @@ impl Store {
                 Some((id, time)) if rows.len() == chunk => position = (time.clone(), *id),
                 _ => return Ok(Some(out)),
             }
-            if budget.is_some_and(|b| walked >= b) {
+            if budget.is_some_and(|b| walked >= b.rows) {
                 return Ok(None);
             }
             chunk = (chunk * 2).min(MAX_CHUNK);
@@ -1100,14 +1128,24 @@ mod tests {
             limit: 5,
             ..Default::default()
         };
+        let budget = |probe_hits, rows| Some(WalkBudget { probe_hits, rows });
         assert_eq!(
-            s.walk_checking_text(&q, &common, Some(10))
+            s.walk_checking_text(&q, &common, budget(FIRST_CHUNK, 10))
                 .unwrap()
                 .map(|v| v.len()),
             Some(5),
             "a word in every row fills the page at once"
         );
-        assert_eq!(s.walk_checking_text(&q, &rare, Some(10)).unwrap(), None);
+        assert_eq!(
+            s.walk_checking_text(&q, &rare, budget(0, 10)).unwrap(),
+            None
+        );
+        assert_eq!(
+            s.walk_checking_text(&q, &rare, budget(FIRST_CHUNK, 10_000))
+                .unwrap(),
+            None,
+            "too few hits among the first rows"
+        );
         let all = StoryQuery {
             limit: 500,
             query: Some("pipeline corridor".into()),

@@ -143,9 +143,8 @@ impl Store {
     pub fn version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT version FROM store_version WHERE id = 1", [], |r| {
-                r.get(0)
-            })?)
+            .prepare_cached("SELECT version FROM store_version WHERE id = 1")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// The soonest next fetch among feeds not marked gone: how long readers may cache.

@@ -29,7 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_search_and_version.sql"),
     include_str!("migrations/0005_fetch_log_and_digests.sql"),
     include_str!("migrations/0006_change_time.sql"),
-    include_str!("migrations/0010_host_holds.sql"),
+    include_str!("migrations/0008_host_holds.sql"),
 ];
 
 /// A storage failure.

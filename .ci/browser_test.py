@@ -49,7 +49,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BINARY = ROOT / "target" / "release" / "tributary"
+# The release build, or another build named by TRIBUTARY_BIN.
+BINARY = Path(os.environ.get("TRIBUTARY_BIN") or ROOT / "target" / "release" / "tributary")
 PROBE = ROOT / "tests" / "data" / "xss-probe.rss"
 SHOTS = ROOT / "target" / "screenshots"
 

@@ -27,7 +27,7 @@ use crate::model::{FeedRecord, FeedState, ParsedFeed, RefreshReport};
 use crate::parse::{self, ParseContext, ParseError};
 use crate::schedule::{FeedSchedule, NextFetch, auto_interval};
 use crate::store::{
-    DedupSettings, FeedIdentity, FetchRecord, FetchRecordOutcome, Store, StoreError,
+    DedupSettings, FeedIdentity, FetchRecord, FetchRecordOutcome, PreparedBatch, Store, StoreError,
 };
 
 /// Why a document could not be turned into entries.
@@ -227,6 +227,20 @@ pub fn adhoc_feed(url: Url, config: &Config) -> FeedConfig {
     }
 }
 
+/// 304 answers recorded together in one transaction.
+const NOT_MODIFIED_BATCH: usize = 256;
+
+/// What the feeds of one run share.
+struct Run<'a> {
+    /// When the run started: the first-seen time of every entry it stores.
+    started: DateTime<Utc>,
+    /// The feed rows read at the start of the run, by id.
+    rows: Option<&'a std::collections::HashMap<String, FeedRecord>>,
+    /// 304 answers waiting to be recorded together (at most [`NOT_MODIFIED_BATCH`], and the
+    /// rest when the run ends).
+    not_modified: Option<&'a Mutex<Vec<(String, FetchRecord)>>>,
+}
+
 /// The shared machinery of a refresh run.
 #[derive(Debug, Clone)]
 pub struct Refresher {
@@ -333,13 +347,20 @@ impl Refresher {
             }
         };
         let mut reports = Vec::new();
+        let not_modified = Mutex::new(Vec::new());
+        let run = Run {
+            started: now,
+            rows: Some(&records),
+            not_modified: Some(&not_modified),
+        };
+        let run = &run;
         let mut stream = futures_util::stream::iter(feeds.iter().filter(|f| f.enabled))
             .map(|f| {
                 let is_due = due(f);
                 let all = feeds;
                 async move {
                     if is_due {
-                        self.refresh_feed_in_run(f, all, now).await
+                        self.refresh_feed_in_run(f, all, run).await
                     } else {
                         RefreshReport {
                             feed_id: f.id.clone(),
@@ -354,27 +375,47 @@ impl Refresher {
             on_done(&report);
             reports.push(report);
         }
+        drop(stream);
+        let rest = std::mem::take(&mut *not_modified.lock().unwrap_or_else(|p| p.into_inner()));
+        self.record_not_modified(rest).await;
         Ok(reports)
+    }
+
+    /// Records a run's 304 answers in one transaction. A failure is logged with the feeds it
+    /// concerns; those feeds are then simply due again.
+    async fn record_not_modified(&self, records: Vec<(String, FetchRecord)>) {
+        if records.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
+        if let Err(e) = self.with_store(move |s| s.record_fetches(&records)).await {
+            tracing::error!(feeds = %ids.join(","), error = %e, "recording 304 answers failed");
+        }
     }
 
     /// Fetches, parses and stores one feed, recording the outcome on its row. Never fails:
     /// problems land in the report and in the feed's health. `all` is the configured list,
     /// for holding back a whole host after a 429.
     pub async fn refresh_feed(&self, feed: &FeedConfig, all: &[FeedConfig]) -> RefreshReport {
-        self.refresh_feed_in_run(feed, all, Utc::now()).await
+        let run = Run {
+            started: Utc::now(),
+            rows: None,
+            not_modified: None,
+        };
+        self.refresh_feed_in_run(feed, all, &run).await
     }
 
-    /// [`Refresher::refresh_feed`] as part of a run that started at `run_started`: every entry
-    /// first seen in one run carries that time, so which outlet's copy of a story counts as
-    /// first seen does not depend on which fetch happened to finish first.
+    /// [`Refresher::refresh_feed`] as part of `run`: every entry first seen in one run carries
+    /// the time it started, so which outlet's copy of a story counts as first seen does not
+    /// depend on which fetch happened to finish first.
     async fn refresh_feed_in_run(
         &self,
         feed: &FeedConfig,
         all: &[FeedConfig],
-        run_started: DateTime<Utc>,
+        run: &Run<'_>,
     ) -> RefreshReport {
         let started = std::time::Instant::now();
-        let report = self.refresh_feed_once(feed, all, run_started).await;
+        let report = self.refresh_feed_once(feed, all, run).await;
         let outcome = match (&report.error, report.skipped, report.not_modified) {
             (_, true, _) => "deferred",
             (Some(e), _, _) if e.contains("HTTP 410") => "gone",
@@ -391,25 +432,32 @@ impl Refresher {
         &self,
         feed: &FeedConfig,
         all: &[FeedConfig],
-        now: DateTime<Utc>,
+        run: &Run<'_>,
     ) -> RefreshReport {
+        let now = run.started;
         let mut report = RefreshReport {
             feed_id: feed.id.clone(),
             ..Default::default()
         };
         let id = feed.id.clone();
         let wants_history = matches!(feed.schedule, FeedSchedule::Auto);
-        let loaded = self
-            .with_store(move |s| {
-                let rec = s.feed(&id)?;
-                let recent = if wants_history {
-                    s.recent_times(&id, 20)?
-                } else {
-                    Vec::new()
-                };
-                Ok((rec, recent))
-            })
-            .await;
+        let known = run.rows.and_then(|rows| rows.get(&feed.id));
+        let loaded = match known {
+            // The row the run read at its start: no round trip to the store.
+            Some(rec) if !wants_history => Ok((Some(rec.clone()), Vec::new())),
+            _ => {
+                self.with_store(move |s| {
+                    let rec = s.feed(&id)?;
+                    let recent = if wants_history {
+                        s.recent_times(&id, 20)?
+                    } else {
+                        Vec::new()
+                    };
+                    Ok((rec, recent))
+                })
+                .await
+            }
+        };
         let (record, recent) = match loaded {
             Ok((r, recent)) => (r.unwrap_or_default(), recent),
             Err(e) => {
@@ -516,10 +564,23 @@ impl Refresher {
                         let id = feed.id.clone();
                         let entries = parsed.entries;
                         let settings = self.dedup_settings();
-                        return match self
-                            .with_store(move |s| s.store_fetch(&id, &rec, &entries, &settings))
-                            .await
-                        {
+                        // Keys, hashes, excerpts and story forms are computed here, beside
+                        // other feeds' writes, so the store's lock is held only for SQL.
+                        let stored =
+                            match tokio::task::spawn_blocking(move || PreparedBatch::new(entries))
+                                .await
+                            {
+                                Ok(batch) => {
+                                    self.with_store(move |s| {
+                                        s.store_prepared(&id, &rec, &batch, &settings)
+                                    })
+                                    .await
+                                }
+                                Err(e) => Err(StoreError::Corrupt(format!(
+                                    "preparing the entries failed: {e}"
+                                ))),
+                            };
+                        return match stored {
                             Ok(c) => {
                                 report.inserted = c.inserted;
                                 report.updated = c.updated;
@@ -618,6 +679,19 @@ impl Refresher {
             report.error = Some(error.clone());
         } else {
             tracing::info!(feed = %feed.id, "not modified");
+        }
+        if let (FetchRecordOutcome::NotModified { .. }, Some(queue)) =
+            (&fetch_record.outcome, run.not_modified)
+        {
+            let full = {
+                let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+                q.push((feed.id.clone(), fetch_record));
+                (q.len() >= NOT_MODIFIED_BATCH).then(|| std::mem::take(&mut *q))
+            };
+            if let Some(batch) = full {
+                self.record_not_modified(batch).await;
+            }
+            return report;
         }
         let id = feed.id.clone();
         if let Err(e) = self

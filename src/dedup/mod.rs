@@ -6,6 +6,7 @@
 //! twice. Each stored entry also gets a stable Atom id ([`entry_uid`]) fixed at first sight.
 
 pub mod canonical;
+pub mod index;
 pub mod story;
 
 use sha2::{Digest, Sha256};

@@ -292,6 +292,12 @@ fn push_folded(out: &mut String, chars: impl Iterator<Item = char>) {
     }
 }
 
+/// The distinct title tokens of `title`, as [`StoryText::title`] holds them, without building
+/// the rest of the story.
+pub fn title_token_set(title: &str) -> HashSet<String> {
+    title_tokens(title).into_iter().collect()
+}
+
 /// The normalized title with outlet suffixes and label prefixes removed, for exact matching.
 pub fn title_key(title: &str) -> String {
     title_tokens(title).join(" ")
@@ -370,6 +376,22 @@ fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> (usize, usize, usize) {
     (shared, a.len() + b.len() - shared, a.len().min(b.len()))
 }
 
+/// Whether two titles sharing `shared` distinct tokens, of `a_len` and `b_len` tokens, can be
+/// the same story at `threshold` at all, whatever their bodies say: the title bound of every
+/// rule of [`same_story`]. The candidate index uses it to skip entries without loading them.
+pub fn titles_may_match(shared: usize, a_len: usize, b_len: usize, threshold: f64) -> bool {
+    if shared == 0 || a_len == 0 || b_len == 0 {
+        return false;
+    }
+    let union = a_len + b_len - shared;
+    let smaller = a_len.min(b_len);
+    let jaccard = shared as f64 / union as f64;
+    let containment = shared as f64 / smaller as f64;
+    // The weakest title rules: a reworded title over the same text (0.3), or the threshold
+    // itself when it is set lower; one title inside the other; the same title.
+    jaccard >= threshold.min(0.3) || (containment >= 0.85 && smaller >= 4) || jaccard >= 1.0
+}
+
 /// How alike two stories are, and whether they are the same story at `threshold`
 /// (`[dedup] title_similarity`). Returns the score when they are.
 pub fn same_story(a: &StoryText, b: &StoryText, threshold: f64) -> Option<f64> {
@@ -426,6 +448,58 @@ mod tests {
             let b = story(t, &BODY[..120]);
             assert!(same_story(&a, &b, 0.6).is_some(), "{t}");
         }
+    }
+
+    /// Token sets of `a_len` and `b_len` tokens sharing `shared`, with the same body.
+    fn pair(shared: usize, a_len: usize, b_len: usize, body: &str) -> (StoryText, StoryText) {
+        // Three-letter words: shorter than a stem, never a stopword, no capitals, no digits.
+        let word = |side: &str, i: usize| format!("{side}{}x", char::from(b'a' + i as u8));
+        let a: Vec<String> = (0..a_len)
+            .map(|i| {
+                if i < shared {
+                    word("k", i)
+                } else {
+                    word("l", i)
+                }
+            })
+            .collect();
+        let b: Vec<String> = (0..b_len)
+            .map(|i| {
+                if i < shared {
+                    word("k", i)
+                } else {
+                    word("r", i)
+                }
+            })
+            .collect();
+        (story(&a.join(" "), body), story(&b.join(" "), body))
+    }
+
+    #[test]
+    fn title_bound_never_rejects_a_pair_that_same_story_folds() {
+        let mut folded = 0;
+        for threshold in [0.1, 0.3, 0.6, 0.9] {
+            for a_len in 1..=12 {
+                for b_len in 1..=12 {
+                    for shared in 0..=a_len.min(b_len) {
+                        for body in [BODY, ""] {
+                            let (a, b) = pair(shared, a_len, b_len, body);
+                            assert_eq!((a.title.len(), b.title.len()), (a_len, b_len));
+                            if same_story(&a, &b, threshold).is_some() {
+                                folded += 1;
+                                assert!(
+                                    titles_may_match(shared, a_len, b_len, threshold),
+                                    "{shared} of {a_len}/{b_len} at {threshold} folds but is skipped"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(folded > 100, "the sweep reaches the folding rules");
+        assert!(!titles_may_match(1, 8, 8, 0.6), "one shared word of eight");
+        assert!(!titles_may_match(0, 3, 3, 0.0));
     }
 
     #[test]

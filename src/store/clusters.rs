@@ -1,4 +1,4 @@
-//! The `clusters`, `dedup_tokens` and `cluster_splits` tables: folding one story carried by
+//! The `clusters`, `dedup_index` and `cluster_splits` tables: folding one story carried by
 //! several feeds.
 //!
 //! A new entry joins an existing cluster when, within the dedup window and from a feed not yet
@@ -6,6 +6,11 @@
 //! (candidates come from the title-token index, never from scanning the archive). Otherwise it
 //! starts its own cluster. The primary of a cluster is its first seen member. An admin can split
 //! an entry out; it then stays on its own.
+//!
+//! The title-token index lives in memory ([`TitleIndex`]), loaded from `dedup_index` (one row
+//! per recently stored entry) when a store first folds an entry, and loaded again whenever
+//! another connection has written to the database since (`PRAGMA data_version`). What a
+//! transaction adds or trims reaches the memory only once it commits.
 
 use std::time::Duration;
 
@@ -13,7 +18,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, fmt_time};
-use crate::dedup::story::{StoryText, same_story};
+use crate::dedup::index::TitleIndex;
+use crate::dedup::story::{StoryText, same_story, title_token_set};
 
 /// How clustering decides, from `[dedup]`.
 #[derive(Debug, Clone, Copy)]
@@ -31,139 +37,256 @@ impl Default for DedupSettings {
     }
 }
 
-/// Most candidates from the token index compared in full for one new entry.
-const MAX_CANDIDATES: i64 = 30;
+impl DedupSettings {
+    fn window(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::from_std(self.window).unwrap_or(chrono::TimeDelta::hours(72))
+    }
+}
 
-/// A newly inserted entry, as clustering needs it.
+/// Most candidates from the token index compared in full for one new entry.
+const MAX_CANDIDATES: usize = 30;
+
+/// A new entry, as clustering needs it before it is inserted.
 pub(super) struct NewMember<'a> {
-    pub entry_id: i64,
     pub feed_id: &'a str,
     pub canonical_url: Option<&'a str>,
-    pub title: &'a str,
-    pub excerpt: &'a str,
+    pub story: &'a StoryText,
     pub at: DateTime<Utc>,
-    pub now: DateTime<Utc>,
 }
 
-/// Puts a new entry into a cluster (an existing one, or its own) and indexes its title.
-pub(super) fn assign(
-    tx: &Transaction<'_>,
-    m: &NewMember<'_>,
-    settings: &DedupSettings,
-) -> Result<i64, StoreError> {
-    let window =
-        chrono::TimeDelta::from_std(settings.window).unwrap_or(chrono::TimeDelta::hours(72));
-    let lo = fmt_time(m.at - window);
-    let hi = fmt_time(m.at + window);
-    let story = StoryText::new(m.title, m.excerpt);
-
-    let mut found: Option<i64> = None;
-    if let Some(url) = m.canonical_url {
-        found = tx
-            .prepare_cached(
-                "SELECT e.cluster_id FROM entries e WHERE e.canonical_url = ?1 AND e.feed_id <> ?2
-                   AND e.sort_time BETWEEN ?3 AND ?4 AND e.cluster_id IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id AND o.feed_id = ?2)
-                 ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1",
-            )?
-            .query_row(params![url, m.feed_id, lo, hi], |r| r.get(0))
-            .optional()?;
-    }
-    if found.is_none() && !story.title.is_empty() {
-        found = best_near_duplicate(tx, m, &story, &lo, &hi, settings)?;
-    }
-    let cluster = match found {
-        Some(c) => {
-            // The story's primary is its first seen member; entries seen in the same run are
-            // ordered by their own time, so the outcome does not depend on fetch order.
-            tx.prepare_cached(
-                "UPDATE clusters SET primary_entry = (SELECT e.id FROM entries e WHERE e.cluster_id = ?1 OR e.id = ?2
-                     ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1) WHERE id = ?1",
-            )?
-            .execute(params![c, m.entry_id])?;
-            c
-        }
-        None => {
-            tx.prepare_cached("INSERT INTO clusters (primary_entry, created_at) VALUES (?1, ?2)")?
-                .execute(params![m.entry_id, fmt_time(m.now)])?;
-            tx.last_insert_rowid()
-        }
-    };
-    tx.prepare_cached("UPDATE entries SET cluster_id = ?2 WHERE id = ?1")?
-        .execute(params![m.entry_id, cluster])?;
-    let mut index =
-        tx.prepare_cached("INSERT OR IGNORE INTO dedup_tokens (token, entry_id, feed_id, at, seen) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-    let (at, seen) = (fmt_time(m.at), fmt_time(m.now));
-    for token in &story.title {
-        index.execute(params![token, m.entry_id, m.feed_id, at, seen])?;
-    }
-    Ok(cluster)
+/// The in-memory title-token index of a store, and what the open transaction will change in it.
+#[derive(Default)]
+pub(super) struct IndexCache {
+    index: Option<TitleIndex>,
+    /// `PRAGMA data_version` while the index matched the table.
+    data_version: i64,
+    /// Read at the start of the open transaction.
+    pending_version: i64,
+    pending_rows: Vec<(i64, String, i64, i64, Vec<String>)>,
+    pending_trim: Option<i64>,
 }
 
-fn best_near_duplicate(
-    tx: &Transaction<'_>,
-    m: &NewMember<'_>,
-    story: &StoryText,
-    lo: &str,
-    hi: &str,
-    settings: &DedupSettings,
-) -> Result<Option<i64>, StoreError> {
-    let tokens: Vec<&String> = story.title.iter().collect();
-    let placeholders = vec!["?"; tokens.len()].join(", ");
-    let sql = format!(
-        "SELECT t.entry_id, count(*) AS shared FROM dedup_tokens t
-         WHERE t.token IN ({placeholders}) AND t.feed_id <> ? AND t.at BETWEEN ? AND ?
-         GROUP BY t.entry_id ORDER BY shared DESC, t.entry_id LIMIT {MAX_CANDIDATES}"
-    );
-    let mut args: Vec<&dyn rusqlite::ToSql> =
-        tokens.iter().map(|t| *t as &dyn rusqlite::ToSql).collect();
-    args.push(&m.feed_id);
-    args.push(&lo);
-    args.push(&hi);
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let candidates: Vec<i64> = stmt
-        .query_map(args.as_slice(), |r| r.get::<_, i64>(0))?
-        .collect::<Result<_, _>>()?;
-    // A story holds at most one entry per feed: a feed's own entries are told apart by their keys.
-    let mut load = tx.prepare_cached(
-        "SELECT e.cluster_id, e.title, e.excerpt FROM entries e WHERE e.id = ?1 AND e.cluster_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id AND o.feed_id = ?2)",
-    )?;
-    let mut best: Option<(f64, i64)> = None;
-    for id in candidates {
-        let Some((cluster, title, excerpt)) = load
-            .query_row(params![id, m.feed_id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .optional()?
-        else {
-            continue;
+impl std::fmt::Debug for IndexCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexCache")
+            .field("entries", &self.index.as_ref().map(TitleIndex::len))
+            .finish()
+    }
+}
+
+impl IndexCache {
+    /// Called first in a write transaction: makes the index match the table, loading it when
+    /// this store has none yet or another connection wrote since it was loaded.
+    pub(super) fn begin(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        self.pending_rows.clear();
+        self.pending_trim = None;
+        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.index.is_none() || version != self.data_version {
+            self.index = None;
+            self.index = Some(load_index(tx)?);
+        }
+        self.pending_version = version;
+        Ok(())
+    }
+
+    /// Called once the transaction committed: what it wrote reaches the memory.
+    pub(super) fn committed(&mut self) {
+        if let Some(index) = &mut self.index {
+            for (entry_id, feed_id, at, seen, tokens) in self.pending_rows.drain(..) {
+                index.insert(
+                    entry_id,
+                    &feed_id,
+                    at,
+                    seen,
+                    tokens.iter().map(String::as_str),
+                );
+            }
+            if let Some(cut) = self.pending_trim.take() {
+                index.trim(cut);
+            }
+        }
+        self.data_version = self.pending_version;
+    }
+
+    /// Forgets the index; the next transaction loads it again.
+    pub(super) fn invalidate(&mut self) {
+        self.index = None;
+    }
+
+    /// The cluster a new entry joins, if any: same canonical URL, else the most alike story
+    /// among the candidates of the title-token index.
+    pub(super) fn find_story(
+        &mut self,
+        tx: &Transaction<'_>,
+        m: &NewMember<'_>,
+        settings: &DedupSettings,
+    ) -> Result<Option<i64>, StoreError> {
+        let window = settings.window();
+        if let Some(url) = m.canonical_url {
+            let found = tx
+                .prepare_cached(
+                    "SELECT e.cluster_id FROM entries e WHERE e.canonical_url = ?1 AND e.feed_id <> ?2
+                       AND e.sort_time BETWEEN ?3 AND ?4 AND e.cluster_id IS NOT NULL
+                       AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id AND o.feed_id = ?2)
+                     ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1",
+                )?
+                .query_row(
+                    params![url, m.feed_id, fmt_time(m.at - window), fmt_time(m.at + window)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        let Some(index) = &mut self.index else {
+            return Err(StoreError::Corrupt(
+                "dedup_index (the index was used outside a write transaction)".into(),
+            ));
         };
-        let other = StoryText::new(&title, &excerpt);
-        if let Some(score) = same_story(story, &other, settings.title_similarity)
-            && best.is_none_or(|(s, _)| score > s)
-        {
-            best = Some((score, cluster));
+        if m.story.title.is_empty() {
+            return Ok(None);
         }
+        let at = m.at.timestamp();
+        let span = window.num_seconds();
+        let candidates = index.candidates(
+            m.story.title.iter().map(String::as_str),
+            m.feed_id,
+            (at.saturating_sub(span), at.saturating_add(span)),
+            settings.title_similarity,
+            MAX_CANDIDATES,
+        );
+        // A story holds at most one entry per feed: a feed's own entries are told apart by
+        // their keys.
+        let mut load = tx.prepare_cached(
+            "SELECT e.cluster_id, e.title, e.excerpt FROM entries e WHERE e.id = ?1 AND e.cluster_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id AND o.feed_id = ?2)",
+        )?;
+        let mut best: Option<(f64, i64)> = None;
+        for c in candidates {
+            let Some((cluster, title, excerpt)) = load
+                .query_row(params![c.entry_id, m.feed_id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .optional()?
+            else {
+                continue;
+            };
+            let other = StoryText::new(&title, &excerpt);
+            if let Some(score) = same_story(m.story, &other, settings.title_similarity)
+                && best.is_none_or(|(s, _)| score > s)
+            {
+                best = Some((score, cluster));
+            }
+        }
+        Ok(best.map(|(_, c)| c))
     }
-    Ok(best.map(|(_, c)| c))
+
+    /// Indexes a newly inserted entry's title (in the table now, in memory on commit).
+    pub(super) fn add(
+        &mut self,
+        tx: &Transaction<'_>,
+        entry_id: i64,
+        m: &NewMember<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tokens: Vec<String> = m.story.title.iter().cloned().collect();
+        tokens.sort_unstable();
+        let (at, seen) = (m.at.timestamp(), now.timestamp());
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO dedup_index (entry_id, feed_id, at, seen, tokens) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![entry_id, m.feed_id, at, seen, tokens.join(" ")])?;
+        self.pending_rows
+            .push((entry_id, m.feed_id.to_string(), at, seen, tokens));
+        Ok(())
+    }
+
+    /// Drops index rows of entries stored more than twice the window before `now`: stories
+    /// arriving now are compared with what arrived recently, whatever dates they carry.
+    pub(super) fn trim(
+        &mut self,
+        tx: &Transaction<'_>,
+        now: DateTime<Utc>,
+        settings: &DedupSettings,
+    ) -> Result<(), StoreError> {
+        let keep =
+            chrono::TimeDelta::from_std(settings.window * 2).unwrap_or(chrono::TimeDelta::days(6));
+        let cut = (now - keep).timestamp();
+        tx.prepare_cached("DELETE FROM dedup_index WHERE seen < ?1")?
+            .execute([cut])?;
+        self.pending_trim = Some(cut);
+        Ok(())
+    }
 }
 
-/// Drops index rows of entries stored more than twice the window before `now`: stories
-/// arriving now are compared with what arrived recently, whatever dates they carry.
-pub(super) fn trim_index(
+/// Reads `dedup_index` into memory, first computing the tokens of rows that have none yet
+/// (carried over from before the table existed) and dropping rows whose entry is gone.
+fn load_index(tx: &Transaction<'_>) -> Result<TitleIndex, StoreError> {
+    let missing: Vec<(i64, String)> = tx
+        .prepare(
+            "SELECT d.entry_id, e.title FROM dedup_index d JOIN entries e ON e.id = d.entry_id
+             WHERE d.tokens IS NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if !missing.is_empty() {
+        let mut fill = tx.prepare("UPDATE dedup_index SET tokens = ?2 WHERE entry_id = ?1")?;
+        for (entry_id, title) in missing {
+            let mut tokens: Vec<String> = title_token_set(&title).into_iter().collect();
+            tokens.sort_unstable();
+            fill.execute(params![entry_id, tokens.join(" ")])?;
+        }
+    }
+    tx.execute("DELETE FROM dedup_index WHERE tokens IS NULL", [])?;
+    let mut index = TitleIndex::new();
+    let mut stmt = tx
+        .prepare("SELECT entry_id, feed_id, at, seen, tokens FROM dedup_index ORDER BY entry_id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let tokens: String = r.get(4)?;
+        index.insert(
+            r.get(0)?,
+            &r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            tokens.split(' ').filter(|t| !t.is_empty()),
+        );
+    }
+    Ok(index)
+}
+
+/// Starts a cluster for a new entry; its primary is set by [`set_primary`] once the entry has
+/// its id (the entry must name an existing cluster when it is inserted).
+pub(super) fn new_cluster(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    tx.prepare_cached("INSERT INTO clusters (primary_entry, created_at) VALUES (0, ?1)")?
+        .execute([fmt_time(now)])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// After `entry_id` was inserted into `cluster`: a new cluster's primary is the entry; a story
+/// it joined keeps its first seen member (entries seen in the same run are ordered by their
+/// own time, so the outcome does not depend on fetch order).
+pub(super) fn set_primary(
     tx: &Transaction<'_>,
-    now: DateTime<Utc>,
-    settings: &DedupSettings,
+    cluster: i64,
+    entry_id: i64,
+    joined: bool,
 ) -> Result<(), StoreError> {
-    let keep =
-        chrono::TimeDelta::from_std(settings.window * 2).unwrap_or(chrono::TimeDelta::days(6));
-    tx.prepare_cached("DELETE FROM dedup_tokens WHERE seen < ?1")?
-        .execute([fmt_time(now - keep)])?;
+    if joined {
+        tx.prepare_cached(
+            "UPDATE clusters SET primary_entry = (SELECT e.id FROM entries e WHERE e.cluster_id = ?1
+                 ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1) WHERE id = ?1",
+        )?
+        .execute([cluster])?;
+    } else {
+        tx.prepare_cached("UPDATE clusters SET primary_entry = ?2 WHERE id = ?1")?
+            .execute(params![cluster, entry_id])?;
+    }
     Ok(())
 }
 
@@ -171,7 +294,7 @@ pub(super) fn trim_index(
 /// get the next first-seen member.
 pub(super) fn repair_after_delete(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch(
-        "DELETE FROM dedup_tokens WHERE entry_id NOT IN (SELECT id FROM entries);
+        "DELETE FROM dedup_index WHERE entry_id NOT IN (SELECT id FROM entries);
          DELETE FROM clusters WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.cluster_id = clusters.id);
          UPDATE clusters SET primary_entry =
              (SELECT e.id FROM entries e WHERE e.cluster_id = clusters.id ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1)
@@ -520,5 +643,117 @@ mod tests {
             })
             .unwrap();
         assert_eq!(p, digest_id);
+    }
+
+    fn file_store(path: &std::path::Path) -> Store {
+        let mut s = Store::open(path).unwrap();
+        let feeds = ["analysis", "wire", "digest"].map(|id| FeedIdentity {
+            id,
+            url: "https://x.example/",
+            fingerprint: id,
+        });
+        s.sync_feeds(feeds, t("2026-01-14T00:00:00Z")).unwrap();
+        s
+    }
+
+    const TITLE: &str = "An Alliance Without Illusions: Why Russia Needs Azerbaijan";
+
+    #[test]
+    fn a_store_sees_stories_another_connection_stored_after_it_loaded_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut first = file_store(&path);
+        let mut second = Store::open(&path).unwrap();
+        // The first store loads its index (empty) by storing something unrelated.
+        add(
+            &mut first,
+            "digest",
+            entry(
+                "d0",
+                "Tbilisi cable car closes for repairs",
+                "https://d.example/0",
+                "2026-01-14T04:00:00Z",
+                "x",
+            ),
+        );
+        let a = add(
+            &mut second,
+            "analysis",
+            entry(
+                "1",
+                TITLE,
+                "https://a.example/1",
+                "2026-01-14T05:00:00Z",
+                BODY,
+            ),
+        );
+        let b = add(
+            &mut first,
+            "wire",
+            entry(
+                "w1",
+                &format!("Analysis: {TITLE}"),
+                "https://w.example/1",
+                "2026-01-14T06:00:00Z",
+                BODY,
+            ),
+        );
+        assert_eq!(a, b, "the entry the other connection stored is a candidate");
+    }
+
+    #[test]
+    fn a_database_indexed_before_migration_7_keeps_its_candidates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            for sql in &super::super::MIGRATIONS[..6] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 6).unwrap();
+            c.execute_batch(&format!(
+                "INSERT INTO feeds (id, url, created_at) VALUES ('analysis', 'https://x.example/', '2026-01-14T00:00:00Z');
+                 INSERT INTO clusters (id, primary_entry, created_at) VALUES (7, 70, '2026-01-14T05:00:00Z');
+                 INSERT INTO entries (id, feed_id, entry_key, uid, title, updated, first_seen, sort_time, revision, cluster_id, excerpt)
+                   VALUES (70, 'analysis', 'id:1', 'urn:x', '{TITLE}', '2026-01-14T05:00:00Z', '2026-01-14T05:00:00Z',
+                           '2026-01-14T05:00:00Z', 'r', 7, '{BODY}');
+                 INSERT INTO dedup_tokens (token, entry_id, feed_id, at, seen) VALUES
+                   ('allian', 70, 'analysis', '2026-01-14T05:00:00Z', '2026-01-14T05:00:00Z'),
+                   ('illusi', 70, 'analysis', '2026-01-14T05:00:00Z', '2026-01-14T05:00:00Z');"
+            ))
+            .unwrap();
+        }
+        let mut s = file_store(&path);
+        let carried: (i64, i64, Option<String>) = s
+            .conn
+            .query_row("SELECT entry_id, at, tokens FROM dedup_index", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(carried, (70, t("2026-01-14T05:00:00Z").timestamp(), None));
+        let joined = add(
+            &mut s,
+            "wire",
+            entry(
+                "w1",
+                &format!("Analysis: {TITLE}"),
+                "https://w.example/1",
+                "2026-01-14T06:00:00Z",
+                BODY,
+            ),
+        );
+        assert_eq!(
+            joined, 7,
+            "the old entry was found through its computed title tokens"
+        );
+        let tokens: String = s
+            .conn
+            .query_row(
+                "SELECT tokens FROM dedup_index WHERE entry_id = 70",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(tokens.split(' ').any(|t| t == "azerba"), "{tokens}");
     }
 }

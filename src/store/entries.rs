@@ -2,11 +2,12 @@
 //! one per story (cluster), with the other outlets that carried it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::clusters::{self, DedupSettings, NewMember};
 use super::feeds::write_fetch_record;
 use super::{FetchRecord, Store, StoreError, StoryQuery, fmt_time};
+use crate::dedup::story::StoryText;
 use crate::dedup::{self, KeyMode};
 use crate::model::{NewEntry, StoredEntry};
 
@@ -97,12 +98,65 @@ pub struct StoreCounts {
     pub entries: u64,
 }
 
+/// One fetch's entries with everything computed that needs no database: keys, revision
+/// hashes, canonical links, excerpts and the comparable form of each story. Building it does
+/// the CPU work of storing outside the store's lock, so it can run beside another feed's
+/// [`Store::store_prepared`].
+#[derive(Debug, Clone)]
+pub struct PreparedBatch {
+    entries: Vec<PreparedEntry>,
+    /// The batch reuses one guid for different items (see [`dedup::guids_are_ambiguous`]).
+    guids_ambiguous: bool,
+}
+
+#[derive(Debug, Clone)]
+struct PreparedEntry {
+    entry: NewEntry,
+    key_by_guid: String,
+    key_by_link: String,
+    revision: String,
+    canonical: Option<String>,
+    excerpt: String,
+    authors: String,
+    story: StoryText,
+}
+
+impl PreparedBatch {
+    pub fn new(entries: Vec<NewEntry>) -> PreparedBatch {
+        let guids_ambiguous = dedup::guids_are_ambiguous(&entries);
+        let entries = entries
+            .into_iter()
+            .map(|e| {
+                let excerpt = excerpt_of(&e);
+                PreparedEntry {
+                    key_by_guid: dedup::entry_key(&e, KeyMode::Guid),
+                    key_by_link: dedup::entry_key(&e, KeyMode::Link),
+                    revision: dedup::revision_hash(&e),
+                    canonical: e.link.as_deref().map(dedup::canonical_url),
+                    authors: serde_json::to_string(&e.authors).unwrap_or_else(|_| "[]".into()),
+                    story: StoryText::new(&e.title, &excerpt),
+                    excerpt,
+                    entry: e,
+                }
+            })
+            .collect();
+        PreparedBatch {
+            entries,
+            guids_ambiguous,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 impl Store {
-    /// Stores one fetch's entries and the feed's fetch record in a single transaction: a crash
-    /// leaves either the whole batch or none of it. An entry whose key is known and whose
-    /// content changed is updated in place with a new `updated` time; a tombstoned key is
-    /// skipped; a new entry is put into a story cluster. If the batch reuses one guid for
-    /// different items, the feed switches to keys by link for good.
+    /// [`Store::store_prepared`] for entries not prepared yet.
     pub fn store_fetch(
         &mut self,
         feed_id: &str,
@@ -110,26 +164,40 @@ impl Store {
         entries: &[NewEntry],
         dedup_settings: &DedupSettings,
     ) -> Result<BatchCounts, StoreError> {
+        let batch = PreparedBatch::new(entries.to_vec());
+        self.store_prepared(feed_id, record, &batch, dedup_settings)
+    }
+
+    /// Stores one fetch's entries and the feed's fetch record in a single transaction: a crash
+    /// leaves either the whole batch or none of it. An entry whose key is known and whose
+    /// content changed is updated in place with a new `updated` time; a tombstoned key is
+    /// skipped; a new entry is put into a story cluster. If the batch reuses one guid for
+    /// different items, the feed switches to keys by link for good.
+    pub fn store_prepared(
+        &mut self,
+        feed_id: &str,
+        record: &FetchRecord,
+        batch: &PreparedBatch,
+        dedup_settings: &DedupSettings,
+    ) -> Result<BatchCounts, StoreError> {
         let now = record.at;
-        let tx = self.conn.transaction()?;
+        // Immediate: the index check below must see the database as this transaction writes it.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let index = &mut self.dedup;
+        index.begin(&tx)?;
         let mut counts = BatchCounts::default();
         {
             let keys_by_link: bool = tx
-                .query_row(
-                    "SELECT keys_by_link FROM feeds WHERE id = ?1",
-                    [feed_id],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT keys_by_link FROM feeds WHERE id = ?1")?
+                .query_row([feed_id], |r| r.get(0))
                 .optional()?
                 .unwrap_or(false);
-            let mode = if keys_by_link || dedup::guids_are_ambiguous(entries) {
-                if !keys_by_link {
-                    tx.execute("UPDATE feeds SET keys_by_link = 1 WHERE id = ?1", [feed_id])?;
-                }
-                KeyMode::Link
-            } else {
-                KeyMode::Guid
-            };
+            let by_link = keys_by_link || batch.guids_ambiguous;
+            if by_link && !keys_by_link {
+                tx.execute("UPDATE feeds SET keys_by_link = 1 WHERE id = ?1", [feed_id])?;
+            }
             let mut find = tx.prepare_cached(
                 "SELECT id, revision FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
             )?;
@@ -137,8 +205,8 @@ impl Store {
                 .prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND entry_key = ?2")?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO entries (feed_id, entry_key, uid, guid, link, canonical_url, title, summary, content,
-                    authors, published, updated, first_seen, sort_time, revision, excerpt)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    authors, published, updated, first_seen, sort_time, revision, excerpt, cluster_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?;
             let mut update = tx.prepare_cached(
                 "UPDATE entries SET link = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6,
@@ -147,35 +215,36 @@ impl Store {
                  WHERE id = ?1",
             )?;
             let mut seen_in_batch = std::collections::HashSet::new();
-            for e in entries {
-                let key = dedup::entry_key(e, mode);
-                if !seen_in_batch.insert(key.clone()) {
+            for p in &batch.entries {
+                let e = &p.entry;
+                let key = if by_link {
+                    &p.key_by_link
+                } else {
+                    &p.key_by_guid
+                };
+                if !seen_in_batch.insert(key) {
                     // The same item twice in one document: the first copy wins.
                     continue;
                 }
-                let revision = dedup::revision_hash(e);
-                let authors = serde_json::to_string(&e.authors).unwrap_or_else(|_| "[]".into());
-                let canonical = e.link.as_deref().map(dedup::canonical_url);
                 let published = e.published.map(fmt_time);
-                let excerpt = excerpt_of(e);
                 let existing: Option<(i64, String)> = find
                     .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 match existing {
-                    Some((_, old)) if old == revision => counts.unchanged += 1,
+                    Some((_, old)) if old == p.revision => counts.unchanged += 1,
                     Some((rowid, _)) => {
                         update.execute(params![
                             rowid,
                             e.link,
-                            canonical,
+                            p.canonical,
                             e.title,
                             e.summary,
                             e.content,
-                            authors,
+                            p.authors,
                             published,
                             fmt_time(now),
-                            revision,
-                            excerpt
+                            p.revision,
+                            p.excerpt
                         ])?;
                         counts.updated += 1;
                     }
@@ -184,9 +253,20 @@ impl Store {
                             counts.unchanged += 1;
                             continue;
                         }
-                        let uid = dedup::entry_uid(feed_id, &key);
-                        let updated = e.updated.or(e.published).unwrap_or(now);
                         let sort_time = e.published.unwrap_or(now);
+                        let member = NewMember {
+                            feed_id,
+                            canonical_url: p.canonical.as_deref(),
+                            story: &p.story,
+                            at: sort_time,
+                        };
+                        let found = index.find_story(&tx, &member, dedup_settings)?;
+                        let cluster = match found {
+                            Some(c) => c,
+                            None => clusters::new_cluster(&tx, now)?,
+                        };
+                        let uid = dedup::entry_uid(feed_id, key);
+                        let updated = e.updated.or(e.published).unwrap_or(now);
                         let guid = e.id_from_feed.then_some(e.id.as_str());
                         insert.execute(params![
                             feed_id,
@@ -194,40 +274,34 @@ impl Store {
                             uid,
                             guid,
                             e.link,
-                            canonical,
+                            p.canonical,
                             e.title,
                             e.summary,
                             e.content,
-                            authors,
+                            p.authors,
                             published,
                             fmt_time(updated),
                             fmt_time(now),
                             fmt_time(sort_time),
-                            revision,
-                            excerpt
+                            p.revision,
+                            p.excerpt,
+                            cluster
                         ])?;
                         let entry_id = tx.last_insert_rowid();
-                        let member = NewMember {
-                            entry_id,
-                            feed_id,
-                            canonical_url: canonical.as_deref(),
-                            title: &e.title,
-                            excerpt: &excerpt,
-                            at: sort_time,
-                            now,
-                        };
-                        let cluster = clusters::assign(&tx, &member, dedup_settings)?;
-                        if cluster_has_others(&tx, cluster, entry_id)? {
+                        clusters::set_primary(&tx, cluster, entry_id, found.is_some())?;
+                        index.add(&tx, entry_id, &member, now)?;
+                        if found.is_some() {
                             counts.folded += 1;
                         }
                         counts.inserted += 1;
                     }
                 }
             }
-            clusters::trim_index(&tx, now, dedup_settings)?;
+            index.trim(&tx, now, dedup_settings)?;
         }
         write_fetch_record(&tx, feed_id, record)?;
         tx.commit()?;
+        index.committed();
         Ok(counts)
     }
 
@@ -273,6 +347,10 @@ impl Store {
             clusters::repair_after_delete(&tx)?;
         }
         tx.commit()?;
+        if n > 0 {
+            // The index may name deleted entries: load it again when it is next used.
+            self.dedup.invalidate();
+        }
         Ok(n)
     }
 
@@ -318,16 +396,6 @@ impl Store {
             },
         )?)
     }
-}
-
-fn cluster_has_others(
-    tx: &rusqlite::Transaction<'_>,
-    cluster: i64,
-    entry_id: i64,
-) -> Result<bool, StoreError> {
-    Ok(tx
-        .prepare_cached("SELECT 1 FROM entries WHERE cluster_id = ?1 AND id <> ?2 LIMIT 1")?
-        .exists(params![cluster, entry_id])?)
 }
 
 /// The plain-text opening of an entry: summary, else content, else nothing.

@@ -169,6 +169,16 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::record_fetch`] for many feeds in one transaction (a run's 304 answers).
+    pub fn record_fetches(&mut self, records: &[(String, FetchRecord)]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for (feed_id, record) in records {
+            write_fetch_record(&tx, feed_id, record)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Pushes the next fetch of `feed_ids` to no earlier than `until` (a host's 429).
     pub fn defer_feeds(
         &mut self,

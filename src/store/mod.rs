@@ -17,7 +17,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use clusters::{DedupSettings, Split, SplitRefusal};
 pub use digests::{Delivery, FailingFeed};
-pub use entries::{BatchCounts, Cursor, EntryFilter, StoreCounts, StoredVersion, fts_expression};
+pub use entries::{
+    BatchCounts, Cursor, EntryFilter, PreparedBatch, StoreCounts, StoredVersion, fts_expression,
+};
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 pub use reader::{FeedStoryCounts, Highlighted, Snippet, StoryQuery};
 
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_search_and_version.sql"),
     include_str!("migrations/0005_fetch_log_and_digests.sql"),
     include_str!("migrations/0006_change_time.sql"),
+    include_str!("migrations/0007_dedup_index.sql"),
     include_str!("migrations/0008_host_holds.sql"),
 ];
 
@@ -68,6 +71,8 @@ pub enum StoreError {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// The near-duplicate candidate index, kept in step with the `dedup_index` table.
+    dedup: clusters::IndexCache,
 }
 
 impl Store {
@@ -129,7 +134,10 @@ impl Store {
             tx.commit()
                 .map_err(|source| StoreError::Migration { version: n, source })?;
         }
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            dedup: clusters::IndexCache::default(),
+        })
     }
 
     /// The schema version now in force.

@@ -1,0 +1,258 @@
+//! The in-memory title-token index that finds near-duplicate candidates for a new entry.
+//!
+//! Folding asks, for every new entry, which recent entries of other feeds share enough title
+//! tokens to possibly be the same story. Answering that in SQL means reading the posting list
+//! of every title token, and common tokens ("Baku", "government") have thousands of postings
+//! in a busy window: that query was most of the cost of storing an entry. Here the postings
+//! are plain vectors of slot numbers, so counting the shared tokens of every entry in the
+//! window costs microseconds, and [`titles_may_match`] leaves only the entries that can be the
+//! same story for the store to load and compare in full.
+//!
+//! The index holds no SQL: the store loads it from its `dedup_index` table, adds each entry it
+//! commits and trims it as it trims the table.
+
+use std::collections::HashMap;
+
+use super::story::titles_may_match;
+
+/// One indexed entry.
+#[derive(Debug, Clone)]
+struct Slot {
+    entry_id: i64,
+    feed: u32,
+    /// The entry's time (published, else first seen), Unix seconds: compared with the window.
+    at: i64,
+    /// When it was stored, Unix seconds: what trimming goes by.
+    seen: i64,
+    tokens: Box<[u32]>,
+    live: bool,
+}
+
+/// A candidate for the same story: an indexed entry and how many title tokens it shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    pub entry_id: i64,
+    pub shared: usize,
+}
+
+/// Title tokens of recent entries, by slot.
+#[derive(Debug, Default)]
+pub struct TitleIndex {
+    token_ids: HashMap<String, u32>,
+    postings: Vec<Vec<u32>>,
+    feed_ids: HashMap<String, u32>,
+    slots: Vec<Slot>,
+    dead: usize,
+    /// Scratch: shared-token counts by slot, all zero between queries.
+    counts: Vec<u16>,
+    touched: Vec<u32>,
+}
+
+impl TitleIndex {
+    pub fn new() -> TitleIndex {
+        TitleIndex::default()
+    }
+
+    /// Entries indexed and not trimmed.
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.dead
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds an entry of `feed_id` with its distinct title tokens.
+    pub fn insert<'t>(
+        &mut self,
+        entry_id: i64,
+        feed_id: &str,
+        at: i64,
+        seen: i64,
+        tokens: impl IntoIterator<Item = &'t str>,
+    ) {
+        let Ok(slot) = u32::try_from(self.slots.len()) else {
+            return;
+        };
+        let feed = intern(&mut self.feed_ids, feed_id);
+        let mut ids: Vec<u32> = tokens
+            .into_iter()
+            .map(|t| {
+                let id = intern(&mut self.token_ids, t);
+                if id as usize == self.postings.len() {
+                    self.postings.push(Vec::new());
+                }
+                id
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for &id in &ids {
+            self.postings[id as usize].push(slot);
+        }
+        self.slots.push(Slot {
+            entry_id,
+            feed,
+            at,
+            seen,
+            tokens: ids.into_boxed_slice(),
+            live: true,
+        });
+        self.counts.push(0);
+    }
+
+    /// Drops the entries stored before `seen_before` (Unix seconds).
+    pub fn trim(&mut self, seen_before: i64) {
+        for slot in &mut self.slots {
+            if slot.live && slot.seen < seen_before {
+                slot.live = false;
+                self.dead += 1;
+            }
+        }
+        if self.dead > 0 && self.dead * 2 >= self.slots.len() {
+            self.compact();
+        }
+    }
+
+    /// Rebuilds the slots and postings without the trimmed entries.
+    fn compact(&mut self) {
+        let live: Vec<Slot> = self.slots.drain(..).filter(|s| s.live).collect();
+        for list in &mut self.postings {
+            list.clear();
+        }
+        for (i, slot) in live.iter().enumerate() {
+            for &t in slot.tokens.iter() {
+                self.postings[t as usize].push(i as u32);
+            }
+        }
+        self.counts = vec![0; live.len()];
+        self.slots = live;
+        self.dead = 0;
+    }
+
+    /// The entries of other feeds than `feed_id`, with a time within `lo..=hi`, whose titles
+    /// share enough of `tokens` to be the same story at `threshold`: most shared tokens first
+    /// (then oldest entry), at most `max`.
+    pub fn candidates<'t>(
+        &mut self,
+        tokens: impl IntoIterator<Item = &'t str>,
+        feed_id: &str,
+        (lo, hi): (i64, i64),
+        threshold: f64,
+        max: usize,
+    ) -> Vec<Candidate> {
+        let own_feed = self.feed_ids.get(feed_id).copied();
+        let mut n = 0;
+        for token in tokens {
+            n += 1;
+            let Some(&id) = self.token_ids.get(token) else {
+                continue;
+            };
+            for &slot in &self.postings[id as usize] {
+                let count = &mut self.counts[slot as usize];
+                if *count == 0 {
+                    self.touched.push(slot);
+                }
+                *count = count.saturating_add(1);
+            }
+        }
+        let mut found = Vec::new();
+        for slot in self.touched.drain(..) {
+            let shared = std::mem::take(&mut self.counts[slot as usize]) as usize;
+            let s = &self.slots[slot as usize];
+            if s.live
+                && Some(s.feed) != own_feed
+                && (lo..=hi).contains(&s.at)
+                && titles_may_match(shared, n, s.tokens.len(), threshold)
+            {
+                found.push(Candidate {
+                    entry_id: s.entry_id,
+                    shared,
+                });
+            }
+        }
+        found.sort_unstable_by(|a, b| b.shared.cmp(&a.shared).then(a.entry_id.cmp(&b.entry_id)));
+        found.truncate(max);
+        found
+    }
+}
+
+fn intern(map: &mut HashMap<String, u32>, key: &str) -> u32 {
+    if let Some(&id) = map.get(key) {
+        return id;
+    }
+    let id = map.len() as u32;
+    map.insert(key.to_string(), id);
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> TitleIndex {
+        let mut i = TitleIndex::new();
+        i.insert(1, "wire", 100, 1000, ["aliyev", "meets", "putin", "moscow"]);
+        i.insert(2, "wire", 100, 1000, ["aliyev", "visits", "ankara"]);
+        i.insert(
+            3,
+            "press",
+            100,
+            2000,
+            ["aliyev", "meets", "putin", "kremlin"],
+        );
+        i.insert(
+            4,
+            "press",
+            900,
+            2000,
+            ["aliyev", "meets", "putin", "moscow"],
+        );
+        i
+    }
+
+    const NEW: [&str; 4] = ["aliyev", "meets", "putin", "moscow"];
+
+    #[test]
+    fn candidates_share_enough_tokens_come_from_other_feeds_and_the_window() {
+        let mut i = index();
+        let found = i.candidates(NEW, "digest", (0, 500), 0.6, 30);
+        assert_eq!(
+            found,
+            vec![
+                Candidate {
+                    entry_id: 1,
+                    shared: 4
+                },
+                Candidate {
+                    entry_id: 3,
+                    shared: 3
+                },
+            ],
+            "entry 2 shares one token of four; entry 4 is outside the window"
+        );
+        let own = i.candidates(NEW, "wire", (0, 500), 0.6, 30);
+        assert_eq!(own.iter().map(|c| c.entry_id).collect::<Vec<_>>(), [3]);
+        assert_eq!(i.candidates(NEW, "digest", (0, 500), 0.6, 1).len(), 1);
+        // The scratch counts are reset: asking again gives the same answer.
+        assert_eq!(i.candidates(NEW, "digest", (0, 500), 0.6, 30).len(), 2);
+    }
+
+    #[test]
+    fn trimmed_entries_are_no_candidates_and_the_rest_survive_compaction() {
+        let mut i = index();
+        i.trim(1500);
+        assert_eq!(i.len(), 2);
+        let found = i.candidates(NEW, "digest", (0, 1000), 0.6, 30);
+        assert_eq!(
+            found.iter().map(|c| c.entry_id).collect::<Vec<_>>(),
+            [4, 3],
+            "entries 1 and 2 were stored before the cut"
+        );
+        i.insert(5, "wire", 100, 3000, NEW);
+        i.trim(2500);
+        assert_eq!(i.len(), 1);
+        let found = i.candidates(NEW, "digest", (0, 1000), 0.6, 30);
+        assert_eq!(found.iter().map(|c| c.entry_id).collect::<Vec<_>>(), [5]);
+    }
+}

@@ -306,36 +306,74 @@ impl Store {
         if let Some(ids) = self.walk_checking_text(q, expr, Some(TEXT_WALK))? {
             return Ok(ids);
         }
-        self.stories_among_hits(q, expr, FEW_HITS)
+        let seed = self.rarest_term(expr)?;
+        self.stories_among_hits(q, &seed, expr, FEW_HITS)
     }
 
-    /// Stories with a search hit, from FTS5's list of every hit. FTS5 builds that list in full
-    /// for a prefix query (cost grows with the hits), so this suits rarer words. Up to
-    /// `few_hits` hits are read as rows and sorted; more are looked up in memory during a walk
-    /// of the time index.
+    /// The term of `expr` (one `"word"*` per word, as [`fts_expression`] writes them) with the
+    /// fewest hits among the rows the scratch index holds, which after a walk that gave up are
+    /// the newest rows of the selection: a sample telling which word FTS5 can list cheapest.
+    /// A search of one word is that word.
+    fn rarest_term(&self, expr: &str) -> Result<String, StoreError> {
+        let terms: Vec<&str> = expr.split(' ').filter(|t| !t.is_empty()).collect();
+        if terms.len() < 2 {
+            return Ok(expr.to_string());
+        }
+        let mut count = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM temp.scratch_fts WHERE scratch_fts MATCH ?1")?;
+        let mut best = (i64::MAX, usize::MAX, expr);
+        for (i, term) in terms.iter().enumerate() {
+            let n: i64 = count.query_row([term], |r| r.get(0))?;
+            // Fewest hits first; among equals, the longer word (a longer prefix matches less).
+            let rank = (n, usize::MAX - term.len());
+            if rank < (best.0, best.1) {
+                best = (n, usize::MAX - term.len(), terms[i]);
+            }
+        }
+        Ok(best.2.to_string())
+    }
+
+    /// Stories with a search hit, from FTS5's list of every entry matching `seed` (the whole
+    /// search `expr`, or one of its words, whose hits include every hit of the search).
+    /// FTS5 builds that list in full for a prefix query (cost grows with its hits), so this
+    /// suits rarer words. When `seed` is one word of several, its hits are checked against
+    /// the whole search in the scratch index. Up to `few_hits` hits are read as rows and
+    /// sorted; more are looked up in memory during a walk of the time index.
     fn stories_among_hits(
         &self,
         q: &StoryQuery,
+        seed: &str,
         expr: &str,
         few_hits: usize,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut hits = self.ids(
+        let mut candidates = self.ids(
             "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?",
-            vec![Value::Text(expr.to_string())],
+            vec![Value::Text(seed.to_string())],
         )?;
-        if hits.is_empty() {
-            return Ok(Vec::new());
-        }
-        if hits.len() > few_hits {
-            hits.sort_unstable();
+        let whole = seed == expr;
+        let hits = if candidates.len() > few_hits {
+            candidates.sort_unstable();
             let walked = self.walk_stories(q, None, &mut |ids: &[i64]| {
-                Ok(ids
+                let among: Vec<i64> = ids
                     .iter()
                     .copied()
-                    .filter(|id| hits.binary_search(id).is_ok())
-                    .collect())
+                    .filter(|id| candidates.binary_search(id).is_ok())
+                    .collect();
+                if whole || among.is_empty() {
+                    Ok(among.into_iter().collect())
+                } else {
+                    self.scratch_hits(expr, &among)
+                }
             })?;
             return Ok(walked.unwrap_or_default());
+        } else if whole || candidates.is_empty() {
+            candidates
+        } else {
+            self.scratch_hits(expr, &candidates)?.into_iter().collect()
+        };
+        if hits.is_empty() {
+            return Ok(Vec::new());
         }
         let list = serde_json::to_string(&hits).unwrap_or_else(|_| "[]".into());
         let mut c = Clause::default();
@@ -1033,6 +1071,7 @@ mod tests {
             (None, Some("harbour"), None),
             (None, Some("баку"), None),
             (None, Some("story text"), None),
+            (None, Some("ferry story"), None),
             (Some(vec!["f0".into(), "f3".into()]), Some("ferry"), None),
             (None, None, Some("2026-01-03T00:00:00Z")),
             (None, Some("pipeline"), Some("2026-01-02T00:00:00Z")),
@@ -1072,18 +1111,31 @@ mod tests {
                     // hits read as rows or looked up along the time index.
                     let expr = fts_expression(text).unwrap();
                     type Way<'a> = Box<dyn Fn(&StoryQuery) -> Vec<i64> + 'a>;
-                    let ways: [(&str, Way<'_>); 3] = [
+                    let seed = expr.split(' ').next_back().unwrap_or_default().to_string();
+                    let ways: [(&str, Way<'_>); 5] = [
                         (
                             "text walk",
                             Box::new(|q| s.walk_checking_text(q, &expr, None).unwrap().unwrap()),
                         ),
                         (
                             "hits walk",
-                            Box::new(|q| s.stories_among_hits(q, &expr, 1).unwrap()),
+                            Box::new(|q| s.stories_among_hits(q, &expr, &expr, 1).unwrap()),
                         ),
                         (
                             "hit rows",
-                            Box::new(|q| s.stories_among_hits(q, &expr, usize::MAX).unwrap()),
+                            Box::new(|q| {
+                                s.stories_among_hits(q, &expr, &expr, usize::MAX).unwrap()
+                            }),
+                        ),
+                        (
+                            "one word's hits walk",
+                            Box::new(|q| s.stories_among_hits(q, &seed, &expr, 1).unwrap()),
+                        ),
+                        (
+                            "one word's hit rows",
+                            Box::new(|q| {
+                                s.stories_among_hits(q, &seed, &expr, usize::MAX).unwrap()
+                            }),
                         ),
                     ];
                     for (way, ids) in ways {

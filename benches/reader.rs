@@ -533,6 +533,7 @@ fn main() {
         ("search, very common word", "the".to_string()),
         ("search, Cyrillic word", "баку".to_string()),
         ("search, two words", "gas pipeline".to_string()),
+        ("search, very common and rare word", format!("the {rare}")),
     ];
 
     let work = dir.join("work");

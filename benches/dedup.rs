@@ -17,10 +17,10 @@
 //! Only the archive's last week is written like the new stream; older entries get headlines of
 //! unique words, the cheapest kind to store (see [`Stream`]).
 //!
-//! Filling is the slow part (about 1.5 ms an entry on two cores: see docs/dedup.md), so each
-//! filled archive is kept in `TRIBUTARY_BENCH_DIR` (default `target/dedup-bench/`) under a name
-//! holding its size, the schema version and [`STREAM_VERSION`], and later runs start from a
-//! copy of it. `TRIBUTARY_BENCH_REFILL=1` fills again.
+//! Filling is the slow part (about 13 minutes for a million entries: see docs/dedup.md), so
+//! each filled archive is kept in `TRIBUTARY_BENCH_DIR` (default `target/dedup-bench/`) under a
+//! name holding its size, the schema version and [`STREAM_VERSION`], and later runs start from
+//! a copy of it. `TRIBUTARY_BENCH_REFILL=1` fills again.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -32,6 +32,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::params;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{mix, schema_version, wait_healthy};
+
 use tributary::model::rfc3339;
 use tributary::store::{FeedIdentity, Store};
 
@@ -176,14 +180,6 @@ const CYRILLIC_SYLLABLES: [&str; 24] = [
 /// Made-up names after the real words: the long tail of each vocabulary.
 const TAIL: usize = 60_000;
 
-/// SplitMix64: a small deterministic generator.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
 /// One language's words with Zipf weights (the word of rank r drawn with weight 1/r).
 struct Vocabulary {
     real: &'static [&'static str],
@@ -266,13 +262,6 @@ fn feed_of(i: u64) -> usize {
 // ---------------------------------------------------------------------------------------------
 // The database
 // ---------------------------------------------------------------------------------------------
-
-/// The schema version this build of Tributary creates: a cached database of another is rebuilt.
-fn schema_version() -> i64 {
-    Store::open_in_memory()
-        .and_then(|s| s.schema_version())
-        .expect("schema version")
-}
 
 /// The database for `entries` entries, built unless a complete one is cached.
 fn ensure_database(dir: &Path, entries: usize, end: DateTime<Utc>) -> PathBuf {
@@ -752,19 +741,4 @@ async fn get(client: &reqwest::Client, base: &str, path: &str) -> (u16, String) 
         .unwrap_or_else(|e| panic!("GET {path}: {e}"));
     let status = resp.status().as_u16();
     (status, resp.text().await.expect("body"))
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str, server: &mut Child) {
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        if let Ok(Some(status)) = server.try_wait() {
-            panic!("tributary serve exited: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("tributary serve did not answer /healthz");
 }

@@ -45,6 +45,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{mix, schema_version, wait_healthy};
+
 use tributary::config::{Config, FeedsFile};
 use tributary::dedup;
 use tributary::export::{self, Filters, Format};
@@ -295,14 +299,6 @@ impl Kind {
             Kind::Live => "live",
         }
     }
-}
-
-/// SplitMix64: a small deterministic generator.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 const SYLLABLES: [&str; 48] = [
@@ -984,13 +980,6 @@ fn migrations() -> Vec<String> {
         .collect()
 }
 
-/// The schema version this build of Tributary creates.
-fn schema_version() -> i64 {
-    Store::open_in_memory()
-        .and_then(|s| s.schema_version())
-        .expect("schema version")
-}
-
 fn count_entries(db: &Path) -> u64 {
     Store::open(db)
         .and_then(|s| s.counts())
@@ -1268,21 +1257,6 @@ fn spawn_tributary(config: &Path, feeds: &Path, args: &[&str], log: &Path) -> Ch
         cmd.env_remove(var);
     }
     cmd.spawn().expect("start tributary")
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str, server: &mut Child) {
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        if let Ok(Some(status)) = server.try_wait() {
-            panic!("tributary serve exited: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("tributary serve did not answer /healthz");
 }
 
 fn machine() -> String {

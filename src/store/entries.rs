@@ -543,6 +543,74 @@ mod tests {
     }
 
     #[test]
+    fn feed_entry_counts_are_filled_by_the_migration_and_follow_inserts_and_prunes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        // Entries stored before the counter existed (schema 8).
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            for sql in &crate::store::MIGRATIONS[..8] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 8).unwrap();
+            c.execute_batch(
+                "INSERT INTO feeds (id, url, created_at) VALUES
+                   ('a', 'https://a.example/rss', '2026-01-14T00:00:00Z'),
+                   ('b', 'https://b.example/rss', '2026-01-14T00:00:00Z');
+                 INSERT INTO entries (feed_id, entry_key, uid, title, updated, first_seen, sort_time, revision, excerpt)
+                 VALUES ('a', 'id:old1', 'urn:1', 'Old one', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', 'r', ''),
+                        ('a', 'id:old2', 'urn:2', 'Old two', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', 'r', ''),
+                        ('b', 'id:old3', 'urn:3', 'Old three', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', '2026-01-10T00:00:00Z', 'r', '');",
+            )
+            .unwrap();
+        }
+        let mut s = Store::open(&path).unwrap();
+        let counts = |s: &Store| -> Vec<(String, u64, u64)> {
+            s.feeds()
+                .unwrap()
+                .into_iter()
+                .map(|f| {
+                    let rows: i64 = s
+                        .conn
+                        .query_row(
+                            "SELECT count(*) FROM entries WHERE feed_id = ?1",
+                            [&f.id],
+                            |r| r.get(0),
+                        )
+                        .unwrap();
+                    (f.id, f.entries, rows as u64)
+                })
+                .collect()
+        };
+        let by_feed = |s: &Store| -> Vec<(String, u64)> {
+            counts(s)
+                .into_iter()
+                .map(|(id, counted, rows)| {
+                    assert_eq!(counted, rows, "{id}: the counter agrees with the rows");
+                    (id, counted)
+                })
+                .collect()
+        };
+        assert_eq!(by_feed(&s), [("a".into(), 2), ("b".into(), 1)]);
+        s.store_fetch(
+            "a",
+            &record("2026-01-14T07:00:00Z"),
+            &[entry("1", "New one", "v1"), entry("2", "New two", "v1")],
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(by_feed(&s), [("a".into(), 4), ("b".into(), 1)]);
+        let pruned = s
+            .prune(
+                "2026-01-12T00:00:00Z".parse().unwrap(),
+                "2026-01-15T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(pruned, 3);
+        assert_eq!(by_feed(&s), [("a".into(), 2), ("b".into(), 0)]);
+    }
+
+    #[test]
     fn reused_guids_switch_the_feed_to_link_keys() {
         let mut s = store();
         let mut a = entry("same", "First story", "x");

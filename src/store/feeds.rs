@@ -284,9 +284,10 @@ pub(super) fn write_fetch_record(
     Ok(())
 }
 
-const FEED_SELECT: &str = "SELECT f.id, f.url, f.effective_url, f.title, f.site_link, f.etag, f.last_modified,
+const FEED_SELECT: &str =
+    "SELECT f.id, f.url, f.effective_url, f.title, f.site_link, f.etag, f.last_modified,
     f.last_fetch, f.last_success, f.last_error, f.consecutive_errors, f.next_fetch, f.state,
-    (SELECT count(*) FROM entries e WHERE e.feed_id = f.id), f.keys_by_link, f.redirect_target, f.redirect_count,
+    f.entry_count, f.keys_by_link, f.redirect_target, f.redirect_count,
     f.warnings
     FROM feeds f";
 

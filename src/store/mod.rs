@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_change_time.sql"),
     include_str!("migrations/0007_dedup_index.sql"),
     include_str!("migrations/0008_host_holds.sql"),
+    include_str!("migrations/0009_feed_entry_counts.sql"),
 ];
 
 /// A storage failure.

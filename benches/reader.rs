@@ -441,6 +441,7 @@ fn build_database(db: &Path, entries: usize, end: DateTime<Utc>) {
     println!("database: building the full-text index");
     conn.execute_batch(
         "INSERT INTO entries_fts (entries_fts) VALUES ('rebuild');
+         UPDATE feeds SET entry_count = (SELECT count(*) FROM entries e WHERE e.feed_id = feeds.id);
          UPDATE store_version SET version = version + 1, changed_at = (SELECT max(updated) FROM entries);
          PRAGMA optimize;",
     )

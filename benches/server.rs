@@ -817,8 +817,8 @@ struct BulkPlan {
 /// The rows are written with SQL on a connection of their own, not through
 /// `Store::store_fetch`: on this machine that ingests a few hundred entries per second, so a
 /// million would take hours. Each row holds what `store_fetch` writes for the item (key, stable
-/// id, canonical URL, revision, excerpt, times; the full-text index and change counter follow
-/// through the schema's triggers); stories are clustered as the generator shares them (every
+/// id, canonical URL, revision, excerpt, times; the change counter and feed counts follow
+/// through the schema's triggers, the full-text index once per batch as in `store_fetch`); stories are clustered as the generator shares them (every
 /// 20th item of a feed pair, the pair's even feed seen first) instead of by the dedup code.
 fn bulk_fill(
     store: &mut Store,
@@ -869,6 +869,11 @@ fn bulk_fill(
         let at = timeline.start + timeline.step * batch_end as i32;
         let at_text = rfc3339(at);
         let tx = conn.transaction().expect("begin");
+        let first_of_batch: i64 = tx
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM entries", [], |r| {
+                r.get(0)
+            })
+            .expect("the next entry id");
         {
             let mut new_cluster = tx
                 .prepare_cached("INSERT INTO clusters (primary_entry, created_at) VALUES (0, ?1)")
@@ -945,6 +950,14 @@ fn bulk_fill(
                 }
             }
         }
+        // As `Store::store_prepared` does: the batch's entries reach the full-text index in
+        // one statement.
+        tx.execute(
+            "INSERT INTO entries_fts (rowid, title, excerpt)
+             SELECT id, title, excerpt FROM entries WHERE id >= ?1",
+            [first_of_batch],
+        )
+        .expect("index the batch for search");
         tx.commit().expect("commit");
         batch_start = batch_end;
         println!(

@@ -215,6 +215,9 @@ impl Store {
                  WHERE id = ?1",
             )?;
             let mut seen_in_batch = std::collections::HashSet::new();
+            // Rowids only grow and this transaction is the only writer, so every entry from
+            // the first one inserted here on is new in this batch.
+            let mut first_inserted: Option<i64> = None;
             for p in &batch.entries {
                 let e = &p.entry;
                 let key = if by_link {
@@ -288,6 +291,7 @@ impl Store {
                             cluster
                         ])?;
                         let entry_id = tx.last_insert_rowid();
+                        first_inserted.get_or_insert(entry_id);
                         clusters::set_primary(&tx, cluster, entry_id, found.is_some())?;
                         index.add(&tx, entry_id, &member, now)?;
                         if found.is_some() {
@@ -296,6 +300,9 @@ impl Store {
                         counts.inserted += 1;
                     }
                 }
+            }
+            if let Some(first) = first_inserted {
+                index_for_search(&tx, first)?;
             }
             index.trim(&tx, now, dedup_settings)?;
         }
@@ -396,6 +403,20 @@ impl Store {
             },
         )?)
     }
+}
+
+/// Adds the entries from rowid `first` on to the full-text index, in one statement (see
+/// migration 0010: one index segment per batch, not one per entry).
+pub(crate) fn index_for_search(
+    tx: &rusqlite::Transaction<'_>,
+    first: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO entries_fts (rowid, title, excerpt)
+         SELECT id, title, excerpt FROM entries WHERE id >= ?1",
+    )?
+    .execute([first])?;
+    Ok(())
 }
 
 /// The plain-text opening of an entry: summary, else content, else nothing.
@@ -608,6 +629,71 @@ mod tests {
             .unwrap();
         assert_eq!(pruned, 3);
         assert_eq!(by_feed(&s), [("a".into(), 2), ("b".into(), 0)]);
+    }
+
+    #[test]
+    fn every_batch_reaches_the_search_index_and_the_index_matches_the_rows() {
+        let mut s = store();
+        let search = |s: &Store, words: &str| -> Vec<String> {
+            let mut titles: Vec<String> = s
+                .entries(&EntryFilter {
+                    query: Some(words.into()),
+                    limit: 50,
+                    ..Default::default()
+                })
+                .unwrap()
+                .into_iter()
+                .map(|e| e.title)
+                .collect();
+            titles.sort();
+            titles
+        };
+        let check = |s: &Store| {
+            s.conn
+                .execute(
+                    "INSERT INTO entries_fts (entries_fts, rank) VALUES ('integrity-check', 1)",
+                    [],
+                )
+                .expect("the full-text index matches the entries table");
+        };
+        s.store_fetch(
+            "a",
+            &record("2026-01-10T07:00:00Z"),
+            &[
+                entry("1", "Ferry to Baku", "v1"),
+                entry("2", "Паром в Баку", "v1"),
+            ],
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        s.store_fetch(
+            "a",
+            &record("2026-01-14T07:00:00Z"),
+            &[
+                entry("1", "Ferry to Baku resumes", "v2"),
+                entry("3", "Harbour of Poti", "v1"),
+            ],
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        check(&s);
+        assert_eq!(search(&s, "baku"), ["Ferry to Baku resumes"]);
+        assert_eq!(search(&s, "баку"), ["Паром в Баку"]);
+        assert_eq!(search(&s, "poti"), ["Harbour of Poti"]);
+        s.conn
+            .execute(
+                "UPDATE entries SET first_seen = '2026-01-01T00:00:00Z' WHERE title = 'Паром в Баку'",
+                [],
+            )
+            .unwrap();
+        s.prune(
+            "2026-01-05T00:00:00Z".parse().unwrap(),
+            "2026-01-15T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        check(&s);
+        assert!(search(&s, "баку").is_empty());
+        assert_eq!(search(&s, "ferry"), ["Ferry to Baku resumes"]);
     }
 
     #[test]

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_dedup_index.sql"),
     include_str!("migrations/0008_host_holds.sql"),
     include_str!("migrations/0009_feed_entry_counts.sql"),
+    include_str!("migrations/0010_search_index_by_batch.sql"),
 ];
 
 /// A storage failure.

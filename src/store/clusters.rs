@@ -46,6 +46,13 @@ impl DedupSettings {
 /// Most candidates from the token index compared in full for one new entry.
 const MAX_CANDIDATES: usize = 30;
 
+/// Entries of other feeds with a new entry's canonical URL, inside the window, in stories that
+/// feed is not in yet.
+const SAME_URL_SQL: &str = "SELECT e.first_seen, e.sort_time, e.id, e.cluster_id FROM entries e
+     WHERE e.canonical_url = ?1 AND e.feed_id <> ?2
+       AND e.sort_time BETWEEN ?3 AND ?4 AND e.cluster_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id AND o.feed_id = ?2)";
+
 /// A new entry, as clustering needs it before it is inserted.
 pub(super) struct NewMember<'a> {
     pub feed_id: &'a str,
@@ -123,18 +130,37 @@ impl IndexCache {
     ) -> Result<Option<i64>, StoreError> {
         let window = settings.window();
         if let Some(url) = m.canonical_url {
-            let found = tx
-                .prepare_cached(
-                    "SELECT e.cluster_id FROM entries e WHERE e.canonical_url = ?1 AND e.feed_id <> ?2
-                       AND e.sort_time BETWEEN ?3 AND ?4 AND e.cluster_id IS NOT NULL
-                       AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id AND o.feed_id = ?2)
-                     ORDER BY e.first_seen, e.sort_time, e.id LIMIT 1",
-                )?
-                .query_row(
-                    params![url, m.feed_id, fmt_time(m.at - window), fmt_time(m.at + window)],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            // The earliest match (first seen, then published, then stored) is picked here, not
+            // with ORDER BY … LIMIT 1: with that clause SQLite compiled the statement again on
+            // every run (its plan depended on the bound values), a tenth of the ingest's CPU.
+            // Times are stored as fixed-width RFC 3339 text, so they compare as strings.
+            let mut same_url = tx.prepare_cached(SAME_URL_SQL)?;
+            let rows = same_url.query_map(
+                params![
+                    url,
+                    m.feed_id,
+                    fmt_time(m.at - window),
+                    fmt_time(m.at + window)
+                ],
+                |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ),
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )?;
+            let mut found: Option<((String, String, i64), i64)> = None;
+            for row in rows {
+                let row = row?;
+                if found.as_ref().is_none_or(|best| row.0 < best.0) {
+                    found = Some(row);
+                }
+            }
+            let found = found.map(|(_, cluster)| cluster);
             if found.is_some() {
                 return Ok(found);
             }
@@ -444,6 +470,30 @@ mod tests {
     }
 
     const BODY: &str = "Kremlin spokesman Dmitry Peskov confirmed that diplomats from both countries are actively working to preserve allied relations";
+
+    #[test]
+    fn the_canonical_url_lookup_is_compiled_once_not_on_every_entry() {
+        let mut s = store();
+        for k in 0..4 {
+            for feed in ["analysis", "wire"] {
+                add(
+                    &mut s,
+                    feed,
+                    entry(
+                        &format!("{feed}-{k}"),
+                        &format!("Story number {k} from {feed} about harbour works"),
+                        &format!("https://{feed}.example/{k}"),
+                        "2026-01-14T06:00:00Z",
+                        BODY,
+                    ),
+                );
+            }
+        }
+        let stmt = s.conn.prepare_cached(SAME_URL_SQL).unwrap();
+        assert!(stmt.get_status(rusqlite::StatementStatus::Run) >= 8);
+        // With `ORDER BY … LIMIT 1` SQLite compiled it again on each run (this was 7).
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
 
     #[test]
     fn same_canonical_url_from_another_feed_joins_the_story() {

@@ -34,7 +34,7 @@ use super::{ApiError, AppState};
 use crate::config::FeedsFile;
 use crate::model::StoredEntry;
 use crate::status::feed_statuses;
-use crate::store::{Cursor, FeedStoryCounts, Snippet, StoryQuery};
+use crate::store::{Cursor, EntryFilter, FeedStoryCounts, Snippet};
 
 /// Stories on one page of the stream.
 pub const PAGE_SIZE: usize = 30;
@@ -314,7 +314,7 @@ async fn stream(
                 ),
                 None => (None, None),
             };
-            let mut entries = store.stories(&StoryQuery {
+            let mut entries = store.stories(&EntryFilter {
                 feed_ids,
                 since,
                 until,

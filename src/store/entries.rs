@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::clusters::{self, DedupSettings, NewMember};
 use super::feeds::write_fetch_record;
-use super::{FetchRecord, Store, StoreError, StoryQuery, fmt_time};
+use super::{FetchRecord, Store, StoreError, fmt_time};
 use crate::dedup::story::StoryText;
 use crate::dedup::{self, KeyMode};
 use crate::model::{NewEntry, StoredEntry};
@@ -24,7 +24,7 @@ pub struct BatchCounts {
     pub folded: usize,
 }
 
-/// Which entries to read back.
+/// Which stories to list (merged feeds, the API, digests and the reader pages alike).
 #[derive(Debug, Clone, Default)]
 pub struct EntryFilter {
     /// Only these feeds (`None`: all).
@@ -324,14 +324,7 @@ impl Store {
     /// with `NOT EXISTS` on `entries_by_cluster`, and reads few search hits directly or checks
     /// many against the time walk. Its cost follows the page size, not the archive.
     pub fn entries(&self, filter: &EntryFilter) -> Result<Vec<StoredEntry>, StoreError> {
-        self.stories(&StoryQuery {
-            feed_ids: filter.feed_ids.clone(),
-            since: filter.since,
-            until: filter.until,
-            query: filter.query.clone(),
-            before: filter.before,
-            limit: filter.limit,
-        })
+        self.stories(filter)
     }
 
     /// Deletes entries first stored before `cutoff`, leaving tombstones so they never return.

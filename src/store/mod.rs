@@ -21,7 +21,7 @@ pub use entries::{
     BatchCounts, Cursor, EntryFilter, PreparedBatch, StoreCounts, StoredVersion, fts_expression,
 };
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
-pub use reader::{FeedStoryCounts, Highlighted, Snippet, StoryQuery};
+pub use reader::{FeedStoryCounts, Highlighted, Snippet};
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
 const MIGRATIONS: &[&str] = &[

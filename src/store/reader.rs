@@ -19,13 +19,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{Store, StoreError, fmt_time, parse_opt_time, parse_time};
 use crate::model::{Related, StoredEntry};
-use crate::store::{Cursor, fts_expression};
+use crate::store::{EntryFilter, fts_expression};
 
 /// Search hits up to which a search reads the hits' own rows; with more, the time index is
 /// walked and rows are checked against the hits instead.
@@ -137,23 +136,6 @@ impl FeedStoryCounts {
     }
 }
 
-/// Which stories a reader page lists: the same selection as [`crate::store::EntryFilter`],
-/// read along the indexes that suit each kind of page.
-#[derive(Debug, Clone, Default)]
-pub struct StoryQuery {
-    /// Only these feeds (`None`: all).
-    pub feed_ids: Option<Vec<String>>,
-    /// Only entries whose time (published, else first seen) is at or after this…
-    pub since: Option<DateTime<Utc>>,
-    /// … and before this.
-    pub until: Option<DateTime<Utc>>,
-    /// Full-text search, as [`fts_expression`] reads it.
-    pub query: Option<String>,
-    /// Only stories after this position in newest-first order.
-    pub before: Option<Cursor>,
-    pub limit: usize,
-}
-
 /// Tells which of the given entry ids match a search.
 type HitCheck<'a> = dyn FnMut(&[i64]) -> Result<HashSet<i64>, StoreError> + 'a;
 
@@ -178,13 +160,55 @@ impl Clause {
             ids.iter().map(|id| Value::Text(id.clone())),
         );
     }
+
+    /// The time window and keyset position on `e`.
+    fn window(&mut self, q: &EntryFilter) {
+        if let Some(since) = q.since {
+            self.push(" AND e.sort_time >= ?", [Value::Text(fmt_time(since))]);
+        }
+        if let Some(until) = q.until {
+            self.push(" AND e.sort_time < ?", [Value::Text(fmt_time(until))]);
+        }
+        if let Some(b) = q.before {
+            self.push(
+                " AND (e.sort_time, e.id) < (?, ?)",
+                [Value::Text(fmt_time(b.time)), Value::Integer(b.id)],
+            );
+        }
+    }
+
+    /// A page of stories on `e`, newest first: the window, the selected feeds matched on
+    /// `feed_column` (`None` where the query already picks one feed), and `e` first of its
+    /// story among the selected entries (and, with `among_hits`, among the `hits` table). Ends
+    /// with `LIMIT ?`, bound by the caller.
+    fn story_page(&mut self, q: &EntryFilter, feed_column: Option<&str>, among_hits: bool) {
+        self.window(q);
+        if let (Some(column), Some(ids)) = (feed_column, &q.feed_ids) {
+            self.feeds(column, ids);
+        }
+        self.push(
+            " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id",
+            [],
+        );
+        if let Some(ids) = &q.feed_ids {
+            self.feeds("o.feed_id", ids);
+        }
+        if among_hits {
+            self.push(" AND o.id IN (SELECT id FROM hits)", []);
+        }
+        self.push(
+            " AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id)) \
+             ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
+            [],
+        );
+    }
 }
 
 impl Store {
     /// One page of stories, newest first: for each story (cluster) its first-seen member among
     /// the selected entries, with the story's other members as `related` and `updated` as the
     /// newest change in the story. Same selection and order as [`Store::entries`].
-    pub fn stories(&self, q: &StoryQuery) -> Result<Vec<StoredEntry>, StoreError> {
+    pub fn stories(&self, q: &EntryFilter) -> Result<Vec<StoredEntry>, StoreError> {
         if q.limit == 0 || q.feed_ids.as_ref().is_some_and(|f| f.is_empty()) {
             return Ok(Vec::new());
         }
@@ -201,45 +225,6 @@ impl Store {
         self.load_stories(&ids)
     }
 
-    /// The time window and keyset position on `e`.
-    fn window(q: &StoryQuery) -> Clause {
-        let mut c = Clause::default();
-        if let Some(since) = q.since {
-            c.push(" AND e.sort_time >= ?", [Value::Text(fmt_time(since))]);
-        }
-        if let Some(until) = q.until {
-            c.push(" AND e.sort_time < ?", [Value::Text(fmt_time(until))]);
-        }
-        if let Some(b) = q.before {
-            c.push(
-                " AND (e.sort_time, e.id) < (?, ?)",
-                [Value::Text(fmt_time(b.time)), Value::Integer(b.id)],
-            );
-        }
-        c
-    }
-
-    /// `e` is its story's first-seen member among the selected entries: those of the selected
-    /// feeds and, with `among_hits`, in the query's `hits` table.
-    fn first_of_story(q: &StoryQuery, among_hits: bool) -> Clause {
-        let mut c = Clause::default();
-        c.push(
-            " AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.cluster_id = e.cluster_id",
-            [],
-        );
-        if let Some(ids) = &q.feed_ids {
-            c.feeds("o.feed_id", ids);
-        }
-        if among_hits {
-            c.push(" AND o.id IN (SELECT id FROM hits)", []);
-        }
-        c.push(
-            " AND (o.first_seen, o.sort_time, o.id) < (e.first_seen, e.sort_time, e.id))",
-            [],
-        );
-        c
-    }
-
     fn ids(&self, sql: &str, args: Vec<Value>) -> Result<Vec<i64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, i64>(0))?;
@@ -248,37 +233,28 @@ impl Store {
 
     /// Walks `entries_by_time` from the reader's position, checking each row against the
     /// selected feeds.
-    fn story_ids_by_time(&self, q: &StoryQuery) -> Result<Vec<i64>, StoreError> {
+    fn story_ids_by_time(&self, q: &EntryFilter) -> Result<Vec<i64>, StoreError> {
         let mut c = Clause::default();
         c.push("SELECT e.id FROM entries e WHERE 1 = 1", []);
-        let w = Self::window(q);
-        c.push(&w.sql, w.args);
-        if let Some(ids) = &q.feed_ids {
-            // `+`: the feed is checked on each row of the time walk, not used to pick rows.
-            c.feeds("+e.feed_id", ids);
-        }
-        let first = Self::first_of_story(q, false);
-        c.push(&first.sql, first.args);
-        c.push(
-            " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
-            [Value::Integer(q.limit as i64)],
-        );
+        // `+`: the feed is checked on each row of the time walk, not used to pick rows.
+        c.story_page(q, Some("+e.feed_id"), false);
+        c.args.push(Value::Integer(q.limit as i64));
         self.ids(&c.sql, c.args)
     }
 
     /// Each selected feed walks its own `entries_by_feed_time` for a page; the newest of all
     /// those pages make the page.
-    fn story_ids_per_feed(&self, q: &StoryQuery, feeds: &[String]) -> Result<Vec<i64>, StoreError> {
+    fn story_ids_per_feed(
+        &self,
+        q: &EntryFilter,
+        feeds: &[String],
+    ) -> Result<Vec<i64>, StoreError> {
         let mut c = Clause::default();
         c.push(
             "SELECT e.id, e.sort_time FROM entries e WHERE e.feed_id = ?",
             [],
         );
-        let w = Self::window(q);
-        c.push(&w.sql, w.args);
-        let first = Self::first_of_story(q, false);
-        c.push(&first.sql, first.args);
-        c.push(" ORDER BY e.sort_time DESC, e.id DESC LIMIT ?", []);
+        c.story_page(q, None, false);
         let mut stmt = self.conn.prepare_cached(&c.sql)?;
         let mut found: Vec<(String, i64)> = Vec::new();
         for feed in feeds {
@@ -302,7 +278,7 @@ impl Store {
     /// fills a page within a few hundred rows whatever the archive's size; when the walk's
     /// first rows show the word is rarer than that ([`TEXT_WALK`]), FTS5 lists all its hits
     /// ([`Store::stories_among_hits`]), cheaply since they are few.
-    fn matching_story_ids(&self, q: &StoryQuery, expr: &str) -> Result<Vec<i64>, StoreError> {
+    fn matching_story_ids(&self, q: &EntryFilter, expr: &str) -> Result<Vec<i64>, StoreError> {
         if let Some(ids) = self.walk_checking_text(q, expr, Some(TEXT_WALK))? {
             return Ok(ids);
         }
@@ -342,7 +318,7 @@ impl Store {
     /// sorted; more are looked up in memory during a walk of the time index.
     fn stories_among_hits(
         &self,
-        q: &StoryQuery,
+        q: &EntryFilter,
         seed: &str,
         expr: &str,
         few_hits: usize,
@@ -382,17 +358,8 @@ impl Store {
              SELECT e.id FROM hits CROSS JOIN entries e ON e.id = hits.id WHERE 1 = 1",
             [Value::Text(list)],
         );
-        let w = Self::window(q);
-        c.push(&w.sql, w.args);
-        if let Some(ids) = &q.feed_ids {
-            c.feeds("e.feed_id", ids);
-        }
-        let first = Self::first_of_story(q, true);
-        c.push(&first.sql, first.args);
-        c.push(
-            " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?",
-            [Value::Integer(q.limit as i64)],
-        );
+        c.story_page(q, Some("e.feed_id"), true);
+        c.args.push(Value::Integer(q.limit as i64));
         self.ids(&c.sql, c.args)
     }
 
@@ -403,7 +370,7 @@ impl Store {
     /// gave up as `budget` says, before filling the page.
     fn walk_checking_text(
         &self,
-        q: &StoryQuery,
+        q: &EntryFilter,
         expr: &str,
         budget: Option<WalkBudget>,
     ) -> Result<Option<Vec<i64>>, StoreError> {
@@ -417,14 +384,13 @@ impl Store {
     /// before filling the page: too few hits in the first chunk, or too many rows walked.
     fn walk_stories(
         &self,
-        q: &StoryQuery,
+        q: &EntryFilter,
         budget: Option<WalkBudget>,
         hits_among: &mut HitCheck<'_>,
     ) -> Result<Option<Vec<i64>>, StoreError> {
         let mut c = Clause::default();
         c.push("SELECT e.id, e.sort_time FROM entries e WHERE 1 = 1", []);
-        let w = Self::window(q);
-        c.push(&w.sql, w.args);
+        c.window(q);
         if let Some(ids) = &q.feed_ids {
             // `+`: the feed is checked on each row of the time walk, not used to pick rows.
             c.feeds("+e.feed_id", ids);
@@ -805,6 +771,7 @@ fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredEntry, Sto
 mod tests {
     use super::*;
     use crate::model::NewEntry;
+    use crate::store::Cursor;
     use crate::store::{DedupSettings, FeedIdentity, FetchRecord, FetchRecordOutcome};
 
     fn new_entry(id: &str, title: &str, text: &str, at: &str) -> NewEntry {
@@ -1084,7 +1051,7 @@ mod tests {
             let until =
                 since.map(|t: chrono::DateTime<chrono::Utc>| t + chrono::TimeDelta::days(2));
             for limit in [7, 50] {
-                let q = |before| StoryQuery {
+                let q = |before| EntryFilter {
                     feed_ids: feeds.clone(),
                     since,
                     until,
@@ -1101,7 +1068,7 @@ mod tests {
                     // Every way a search can go agrees: the walk checking text, and FTS5's
                     // hits read as rows or looked up along the time index.
                     let expr = fts_expression(text).unwrap();
-                    type Way<'a> = Box<dyn Fn(&StoryQuery) -> Vec<i64> + 'a>;
+                    type Way<'a> = Box<dyn Fn(&EntryFilter) -> Vec<i64> + 'a>;
                     let seed = expr.split(' ').next_back().unwrap_or_default().to_string();
                     let ways: [(&str, Way<'_>); 5] = [
                         (
@@ -1142,7 +1109,7 @@ mod tests {
     fn a_story_lists_its_other_outlets_once_with_the_newest_change() {
         let s = archive();
         let page = s
-            .stories(&StoryQuery {
+            .stories(&EntryFilter {
                 limit: 500,
                 ..Default::default()
             })
@@ -1202,7 +1169,7 @@ mod tests {
         // "Text of story 7: …": every entry's excerpt; "story 7" only a few.
         let common = fts_expression("text").unwrap();
         let rare = fts_expression("pipeline corridor").unwrap();
-        let q = StoryQuery {
+        let q = EntryFilter {
             limit: 5,
             ..Default::default()
         };
@@ -1224,7 +1191,7 @@ mod tests {
             None,
             "too few hits among the first rows"
         );
-        let all = StoryQuery {
+        let all = EntryFilter {
             limit: 500,
             query: Some("pipeline corridor".into()),
             ..Default::default()
@@ -1233,7 +1200,7 @@ mod tests {
         assert!(!found.is_empty());
         assert_eq!(
             found.iter().map(|e| e.rowid).collect::<Vec<_>>(),
-            s.entries(&crate::store::EntryFilter {
+            s.entries(&EntryFilter {
                 query: all.query.clone(),
                 limit: 500,
                 ..Default::default()

@@ -648,23 +648,12 @@ impl Refresher {
                     FetchError::HostDeferred { until, .. } => (*until - now).to_std().ok(),
                     _ => None,
                 };
-                // Not the feed's fault: keep its error count, just wait for the host.
+                // Not the feed's fault: keep its error count and health, just wait for the host.
                 report.skipped = true;
                 tracing::info!(feed = %feed.id, reason = %e, "skipped");
-                let rec = FetchRecord {
-                    at: now,
-                    next_fetch: Some(next(record.consecutive_errors, delay)),
-                    permanent_redirect: None,
-                    outcome: FetchRecordOutcome::Failed {
-                        error: format!("{fetch_url}: {e}"),
-                        state: FeedState::Backoff,
-                    },
-                };
+                let until = next(record.consecutive_errors, delay);
                 let id = feed.id.clone();
-                if let Err(err) = self
-                    .with_store(move |s| s.defer_feeds(&[id], rec.next_fetch.unwrap_or(rec.at)))
-                    .await
-                {
+                if let Err(err) = self.with_store(move |s| s.defer_feeds(&[id], until)).await {
                     report.error = Some(err.to_string());
                 }
                 return report;

@@ -145,14 +145,6 @@ impl PreparedBatch {
             guids_ambiguous,
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 impl Store {

@@ -952,12 +952,8 @@ fn bulk_fill(
         }
         // As `Store::store_prepared` does: the batch's entries reach the full-text index in
         // one statement.
-        tx.execute(
-            "INSERT INTO entries_fts (rowid, title, excerpt)
-             SELECT id, title, excerpt FROM entries WHERE id >= ?1",
-            [first_of_batch],
-        )
-        .expect("index the batch for search");
+        tributary::store::index_for_search(&tx, first_of_batch)
+            .expect("index the batch for search");
         tx.commit().expect("commit");
         batch_start = batch_end;
         println!(

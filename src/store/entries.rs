@@ -392,10 +392,7 @@ impl Store {
 
 /// Adds the entries from rowid `first` on to the full-text index, in one statement (see
 /// migration 0010: one index segment per batch, not one per entry).
-pub(crate) fn index_for_search(
-    tx: &rusqlite::Transaction<'_>,
-    first: i64,
-) -> Result<(), StoreError> {
+pub fn index_for_search(tx: &rusqlite::Transaction<'_>, first: i64) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO entries_fts (rowid, title, excerpt)
          SELECT id, title, excerpt FROM entries WHERE id >= ?1",

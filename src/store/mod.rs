@@ -19,6 +19,7 @@ pub use clusters::{DedupSettings, Split, SplitRefusal};
 pub use digests::{Delivery, FailingFeed};
 pub use entries::{
     BatchCounts, Cursor, EntryFilter, PreparedBatch, StoreCounts, StoredVersion, fts_expression,
+    index_for_search,
 };
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 pub use reader::{FeedStoryCounts, Highlighted, Snippet};

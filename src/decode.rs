@@ -14,8 +14,9 @@
 //! 3. the `charset` parameter of an XML, RSS, Atom, JSON or `text/*` Content-Type (RFC 7303);
 //! 4. the XML declaration's `encoding`, or for HTML pages a `<meta>` charset;
 //! 5. sniffing: the UTF-16/UTF-32 layout of a leading `<`, valid UTF-8, then the Chinese,
-//!    Japanese and Korean legacy encodings as Firefox's detector (`chardetng`) recognizes them,
-//!    then a Cyrillic detector choosing windows-1251 or KOI8-R, then windows-1252.
+//!    Japanese and Korean legacy encodings and the Greek, Hebrew, Arabic and Thai ones as
+//!    Firefox's detector (`chardetng`) recognizes them, then a Cyrillic detector choosing
+//!    windows-1251 or KOI8-R, then windows-1252.
 //!
 //! A declaration that the bytes contradict is overridden with a warning (UTF-8 declared over
 //! legacy bytes, a single-byte charset declared over valid multi-byte UTF-8, Latin declared over
@@ -102,6 +103,10 @@ pub fn decode(
     } else {
         Cow::Borrowed(bytes)
     };
+    if content_type.is_some_and(|ct| media_type(ct).eq_ignore_ascii_case("text/plain")) {
+        // RFC 7303: text/plain is not XML; read anyway, but the server is misconfigured.
+        warnings.push("the server sent it as text/plain, not as a feed or XML type".to_owned());
+    }
     let choice = choose_charset(&body, content_type, &mut warnings);
     let mut text = transcode(body, choice, &mut warnings);
     repair_double_encoding(&mut text, &mut warnings);
@@ -224,9 +229,18 @@ fn resolve_label(label: &str) -> Option<Label> {
     let names_byte_order = lower.ends_with("le") || lower.ends_with("be");
     let compact: String = lower.chars().filter(|c| !matches!(c, '-' | '_')).collect();
     let utf32 = match compact.as_str() {
-        "utf32" | "ucs4" | "iso10646ucs4" | "csucs4" | "utf32be" => Some(Charset::Utf32Be),
+        "utf32" | "u32" | "ucs4" | "iso10646ucs4" | "csucs4" | "utf32be" => Some(Charset::Utf32Be),
         "utf32le" => Some(Charset::Utf32Le),
         _ => None,
+    };
+    // Spellings without the hyphen (`utf8`, `utf16`, and Python's `u8`/`u16`) that WHATWG
+    // does not list but publishers write.
+    let lower = match compact.as_str() {
+        "utf8" | "u8" => "utf-8".to_string(),
+        "utf16" | "u16" => "utf-16".to_string(),
+        "utf16le" => "utf-16le".to_string(),
+        "utf16be" => "utf-16be".to_string(),
+        _ => lower,
     };
     if let Some(charset) = utf32 {
         return Some(Label {
@@ -294,6 +308,7 @@ fn choose_charset(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<S
                 quoted(label)
             ));
         }
+        check_declaration_against_bom(&bytes[bom_len..], charset, warnings);
         return Choice { charset, bom_len };
     }
 
@@ -474,6 +489,18 @@ fn follow_label(
     }
 
     if encoding.is_single_byte() {
+        let names_ascii = matches!(
+            label.trim().to_ascii_lowercase().as_str(),
+            "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso-ir-6" | "us" | "iso646-us" | "cp367"
+        );
+        if names_ascii && !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
+            warnings.push(format!(
+                "declared {} in {} but {} bytes are not ASCII; read them as windows-1252",
+                quoted(label),
+                source.describe(),
+                bytes.iter().filter(|b| !b.is_ascii()).count()
+            ));
+        }
         if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
             warnings.push(format!(
                 "declared {} in {} but the bytes are valid multi-byte UTF-8; decoded as UTF-8",
@@ -504,6 +531,27 @@ fn overridden(source: Source, declared: &str, found: Charset) -> String {
         found.name(),
         found.name()
     )
+}
+
+/// After a byte order mark: an XML declaration naming another encoding is an error in the
+/// document (XML 1.0 4.3.3), reported; the byte order mark wins.
+fn check_declaration_against_bom(body: &[u8], bom: Charset, warnings: &mut Vec<String>) {
+    if bom.unit_width() > 1 {
+        check_wide_declaration(body, bom, warnings);
+        return;
+    }
+    let Some(range) = declared_encoding_range(body) else {
+        return;
+    };
+    let label = String::from_utf8_lossy(&body[range]);
+    if resolve_label(&label).is_none_or(|declared| declared.charset != bom) {
+        warnings.push(format!(
+            "the byte order mark says {} but the XML declaration says {}; followed the byte \
+             order mark",
+            bom.name(),
+            quoted(&label)
+        ));
+    }
 }
 
 /// When a document in UTF-16/32 layout carries an XML declaration, says whether it agrees.
@@ -589,29 +637,47 @@ fn guess_legacy(bytes: &[u8]) -> &'static Encoding {
     if multi_byte > 0 && multi_byte >= 4 * invalid {
         return UTF_8;
     }
-    if let Some(cjk) = detect_cjk(bytes) {
-        return cjk;
+    if let Some(other) = detect_other_scripts(bytes) {
+        return other;
     }
     detect_single_byte(bytes).encoding()
 }
 
-/// How much of a document the CJK detector reads: enough text for a confident guess.
-const CJK_WINDOW: usize = 64 * 1024;
+/// How much of a document `chardetng` reads: enough text for a confident guess.
+const DETECTOR_WINDOW: usize = 64 * 1024;
 
-/// Shift_JIS, EUC-JP, EUC-KR, GBK or Big5, when the browser detector `chardetng`
-/// reads the bytes as one of them. Only these verdicts are taken from it: between Cyrillic
-/// and Latin single-byte encodings, [`detect_single_byte`], tuned on Russian headlines, decides.
-fn detect_cjk(bytes: &[u8]) -> Option<&'static Encoding> {
+/// A Chinese, Japanese or Korean multi-byte encoding, or a Greek, Hebrew, Arabic or Thai
+/// single-byte one, when the browser detector `chardetng` reads the bytes as one of them. Only
+/// these verdicts are taken from it: between Cyrillic and Latin single-byte encodings,
+/// [`detect_single_byte`], tuned on Russian headlines, decides.
+fn detect_other_scripts(bytes: &[u8]) -> Option<&'static Encoding> {
     use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
-    use encoding_rs::{BIG5, EUC_JP, EUC_KR, GB18030, GBK, SHIFT_JIS};
-    let window = &bytes[..bytes.len().min(CJK_WINDOW)];
+    use encoding_rs::{
+        BIG5, EUC_JP, EUC_KR, GB18030, GBK, ISO_8859_6, ISO_8859_7, ISO_8859_8, SHIFT_JIS,
+        WINDOWS_874, WINDOWS_1253, WINDOWS_1255, WINDOWS_1256,
+    };
+    let window = &bytes[..bytes.len().min(DETECTOR_WINDOW)];
     // ISO-2022-JP is 7-bit, so valid UTF-8, and never gets here.
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
     detector.feed(window, window.len() == bytes.len());
     let guess = detector.guess(None, Utf8Detection::Deny);
-    [SHIFT_JIS, EUC_JP, EUC_KR, GBK, GB18030, BIG5]
-        .contains(&guess)
-        .then_some(guess)
+    [
+        SHIFT_JIS,
+        EUC_JP,
+        EUC_KR,
+        GBK,
+        GB18030,
+        BIG5,
+        ISO_8859_6,
+        ISO_8859_7,
+        ISO_8859_8,
+        WINDOWS_874,
+        WINDOWS_1253,
+        WINDOWS_1255,
+        WINDOWS_1256,
+    ]
+    .contains(&guess)
+    .then_some(guess)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1499,7 +1565,108 @@ mod tests {
                 .text
                 .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         );
+        // Both the header and the declaration contradict the byte order mark.
+        assert_eq!(decoded.warnings.len(), 2, "{:?}", decoded.warnings);
+        assert!(decoded.warnings[1].contains("the XML declaration says \"windows-1251\""));
+    }
+
+    #[test]
+    fn declaration_agreeing_with_the_bom_is_no_warning() {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice(
+            rss("<?xml version=\"1.0\" encoding=\"utf-8\"?>", "T", "x").as_bytes(),
+        );
+        assert!(ok(&bytes, None).warnings.is_empty());
+        let mut ascii = vec![0xEF, 0xBB, 0xBF];
+        ascii.extend_from_slice(
+            rss("<?xml version=\"1.0\" encoding=\"us-ascii\"?>", "T", "x").as_bytes(),
+        );
+        assert_eq!(ok(&ascii, None).warnings.len(), 1);
+    }
+
+    #[test]
+    fn hyphenless_unicode_labels_are_understood() {
+        for label in ["utf16", "u16", "UTF16"] {
+            let doc = rss(
+                &format!("<?xml version=\"1.0\" encoding=\"{label}\"?>"),
+                "Новости",
+                "x",
+            );
+            let decoded = ok(&utf16(&doc, false), None);
+            assert_eq!(decoded.encoding, "UTF-16BE", "{label}");
+            assert!(
+                decoded.warnings.is_empty(),
+                "{label}: {:?}",
+                decoded.warnings
+            );
+        }
+        let decoded = ok(
+            rss("<?xml version=\"1.0\" encoding=\"utf8\"?>", "Новости", "x").as_bytes(),
+            None,
+        );
+        assert_eq!(decoded.encoding, "UTF-8");
+        assert!(decoded.warnings.is_empty());
+    }
+
+    #[test]
+    fn declared_ascii_with_high_bytes_is_read_as_windows_1252_with_a_warning() {
+        let doc = rss(
+            "<?xml version=\"1.0\" encoding=\"us-ascii\"?>",
+            "caf\u{e9}",
+            "x",
+        );
+        let decoded = ok(&encode(WINDOWS_1252, &doc), None);
+        assert_eq!(decoded.encoding, "windows-1252");
+        assert!(decoded.text.contains("café"));
         assert_eq!(decoded.warnings.len(), 1, "{:?}", decoded.warnings);
+        assert!(
+            decoded.warnings[0].contains("2 bytes are not ASCII"),
+            "{:?}",
+            decoded.warnings
+        );
+        let clean = rss("<?xml version=\"1.0\" encoding=\"us-ascii\"?>", "cafe", "x");
+        assert!(ok(clean.as_bytes(), None).warnings.is_empty());
+    }
+
+    #[test]
+    fn a_feed_served_as_text_plain_is_read_with_a_warning() {
+        let doc = rss("<?xml version=\"1.0\"?>", "T", "x");
+        let decoded = ok(doc.as_bytes(), Some("text/plain; charset=utf-8"));
+        assert_eq!(decoded.text, doc);
+        assert_eq!(decoded.warnings.len(), 1);
+        assert!(
+            ok(doc.as_bytes(), Some("application/rss+xml"))
+                .warnings
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn undeclared_hebrew_greek_and_thai_are_recognized() {
+        use encoding_rs::{WINDOWS_874, WINDOWS_1253, WINDOWS_1255};
+        let cases: [(&'static Encoding, &str, &str); 3] = [
+            (
+                WINDOWS_1255,
+                "שר החוץ ביקר בבאקו",
+                "שר החוץ נפגש עם הנשיא בבירה ודנו בהרחבת הסחר, באבטחה אזורית ובמסדרון התחבורה.",
+            ),
+            (
+                WINDOWS_1253,
+                "Ο υπουργός Εξωτερικών επισκέφθηκε το Μπακού",
+                "Οι δύο πλευρές συζήτησαν την ενεργειακή συνεργασία και τη διεύρυνση του εμπορίου στην περιοχή.",
+            ),
+            (
+                WINDOWS_874,
+                "รัฐมนตรีต่างประเทศเยือนบากู",
+                "ทั้งสองฝ่ายหารือเรื่องความร่วมมือด้านพลังงานและการขยายการค้าในภูมิภาค",
+            ),
+        ];
+        for (encoding, title, body) in cases {
+            let doc = rss("", title, body);
+            let decoded = ok(&encode(encoding, &doc), None);
+            assert_eq!(decoded.encoding, encoding.name(), "{title}");
+            assert!(decoded.text.contains(title));
+        }
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub struct ParsedFeed {
     pub entries: Vec<NewEntry>,
     /// Every recovery made on the way (encoding guesses, repaired markup, dropped items).
     pub warnings: Vec<String>,
+    /// False when some of `warnings` mended a broken document: bytes not in their encoding,
+    /// XML that is not well-formed, a document cut short. Reading a well-formed document in an
+    /// older or nonstandard form (Atom 0.3, `<rss>` without a version) is warned about but
+    /// leaves this true.
+    #[serde(skip)]
+    pub well_formed: bool,
     /// RSS `<ttl>` in minutes, if the feed gave one.
     #[serde(skip)]
     pub ttl_minutes: Option<u32>,

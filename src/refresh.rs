@@ -33,11 +33,13 @@ use crate::store::{
 /// Why a document could not be turned into entries.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
-    #[error("{0}")]
+    // Transparent: the message is the inner error's, said once even where a caller prints the
+    // whole chain of causes.
+    #[error(transparent)]
     Decode(#[from] decode::DecodeError),
-    #[error("{0}")]
+    #[error(transparent)]
     Parse(#[from] ParseError),
-    #[error("{0}")]
+    #[error(transparent)]
     Html(#[from] crate::parse::html_source::HtmlSourceError),
 }
 
@@ -82,6 +84,8 @@ pub fn process_document(
 ) -> Result<ParsedFeed, DocumentError> {
     let decoded = decode::decode(bytes, content_type, max_len)?;
     let mut feed = parse::parse_feed(&decoded.text, ctx)?;
+    // Every decoding recovery means bytes that were not what they claimed to be.
+    feed.well_formed &= decoded.warnings.is_empty();
     let mut warnings = decoded.warnings;
     warnings.append(&mut feed.warnings);
     feed.warnings = warnings;

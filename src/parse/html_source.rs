@@ -409,6 +409,8 @@ fn read_page(
         link: Some(page_url.to_string()),
         entries,
         warnings,
+        // An HTML page is read leniently by design: nothing about it is "broken XML".
+        well_formed: true,
         ttl_minutes: None,
     })
 }

@@ -54,7 +54,8 @@ pub struct ParseContext {
 pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseError> {
     let mut warnings = Vec::new();
     let stripped = clean::strip_non_xml(text);
-    if stripped.len() != text.len() {
+    let mut well_formed = stripped.len() == text.len();
+    if !well_formed {
         warnings
             .push("removed characters that XML does not allow (control characters)".to_string());
     }
@@ -65,14 +66,6 @@ pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseErr
             advertised: advertised_feeds(text, ctx.base.as_ref()),
         });
     }
-    let zone = ctx.zone;
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(ctx.base.as_ref().map(Url::as_str))
-        // An empty id marks "the feed gave none": the adapter derives a stable one itself.
-        .id_generator(|_links, _title, _uri| String::new())
-        .timestamp_parser(move |s| dates::parse_date(s, zone).map(|d| d.with_timezone(&Utc)))
-        .sanitize_content(false)
-        .build();
     // Recovery before rejection: repair what real publishers get wrong, and if the parser still
     // refuses a cut-off document, keep the items before the cut.
     let is_json = trimmed.starts_with('{');
@@ -82,17 +75,19 @@ pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseErr
         repair::repair_xml(trimmed)
     };
     warnings.extend(repaired.warnings.iter().cloned());
-    let mut feed = match run_parser(&parser, &repaired.text) {
+    well_formed &= !repaired.ill_formed;
+    let mut feed = match run_parser(ctx, &repaired.text) {
         Ok(feed) => feed,
         Err(ParseError::Invalid(first)) if !is_json => {
             match repair::truncate_to_last_item(&repaired.text) {
                 Some(cut) => {
-                    let feed = run_parser(&parser, &cut.text)
+                    let feed = run_parser(ctx, &cut.text)
                         .map_err(|_| ParseError::Invalid(first.clone()))?;
                     warnings.push(format!(
                         "the document is broken ({first}); kept the items before the break"
                     ));
                     warnings.extend(cut.warnings);
+                    well_formed = false;
                     feed
                 }
                 None => return Err(ParseError::Invalid(first)),
@@ -115,7 +110,9 @@ pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseErr
     // RSS `<ttl>` and the syndication module's `sy:updatePeriod`: the longer one wins.
     let syndication = syndication_minutes(trimmed);
     feed.ttl = feed.ttl.max(syndication);
-    Ok(map_feed(feed, format, ctx, warnings))
+    let mut parsed = map_feed(feed, format, ctx, warnings);
+    parsed.well_formed = well_formed;
+    Ok(parsed)
 }
 
 /// How often the feed says it changes, from `sy:updatePeriod` / `sy:updateFrequency`, in minutes.
@@ -144,8 +141,23 @@ fn syndication_minutes(text: &str) -> Option<u32> {
 }
 
 /// feed-rs under `catch_unwind`: a panic inside the parser becomes this feed's error.
-fn run_parser(parser: &feed_rs::parser::Parser, text: &str) -> Result<Feed, ParseError> {
-    match catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes()))) {
+///
+/// Each run gets a new parser: a feed-rs parser keeps state between items (Media RSS scopes)
+/// that a failed parse leaves behind, and a second parse with it panics.
+fn run_parser(ctx: &ParseContext, text: &str) -> Result<Feed, ParseError> {
+    let zone = ctx.zone;
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(ctx.base.as_ref().map(Url::as_str))
+        // An empty id marks "the feed gave none": the adapter derives a stable one itself.
+        .id_generator(|_links, _title, _uri| String::new())
+        .timestamp_parser(move |s| dates::parse_date(s, zone).map(|d| d.with_timezone(&Utc)))
+        .sanitize_content(false)
+        .build();
+    quiet_parser_panics();
+    IN_PARSER.set(true);
+    let result = catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())));
+    IN_PARSER.set(false);
+    match result {
         Ok(Ok(feed)) => Ok(feed),
         Ok(Err(e)) => Err(ParseError::Invalid(e.to_string())),
         Err(panic) => {
@@ -157,6 +169,26 @@ fn run_parser(parser: &feed_rs::parser::Parser, text: &str) -> Result<Feed, Pars
             Err(ParseError::Panicked(msg))
         }
     }
+}
+
+thread_local! {
+    /// Whether this thread is inside feed-rs, whose panics [`run_parser`] catches and reports.
+    static IN_PARSER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A panic inside feed-rs is caught and reported as that feed's error; the default hook would
+/// also print it, with a backtrace, to the terminal or the daemon's log. Installed once, the
+/// hook stays silent for those panics and hands every other panic to the previous hook.
+fn quiet_parser_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_PARSER.get() {
+                previous(info);
+            }
+        }));
+    });
 }
 
 fn looks_like_html(text: &str) -> bool {
@@ -214,7 +246,7 @@ fn map_feed(
         match map_entry(entry, ctx) {
             Some(e) => entries.push(e),
             None => warnings.push(format!(
-                "item {} has no title, link or content; skipped",
+                "item {} is empty (no title, link, content, id, date, author or category); skipped",
                 i + 1
             )),
         }
@@ -225,6 +257,7 @@ fn map_feed(
         link,
         entries,
         warnings,
+        well_formed: true,
         ttl_minutes: feed.ttl,
     }
 }
@@ -236,7 +269,18 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
         .and_then(|b| clean::resolve_link(b, ctx.base.as_ref()))
         .and_then(|b| Url::parse(&b).ok());
     let base = entry_base.as_ref().or(ctx.base.as_ref());
-    let link = alternate_link(&entry.links).and_then(|l| clean::resolve_link(&l.href, base));
+    // An item whose only address is its enclosure or media file (a podcast episode, a photo)
+    // links to that.
+    let link = alternate_link(&entry.links)
+        .and_then(|l| clean::resolve_link(&l.href, base))
+        .or_else(|| {
+            let url = entry
+                .media
+                .iter()
+                .flat_map(|m| &m.content)
+                .find_map(|c| c.url.as_ref())?;
+            clean::resolve_link(url.as_str(), base)
+        });
     let summary = entry
         .summary
         .as_ref()
@@ -266,27 +310,15 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
         title = excerpt(&text, 80);
     }
     if title.is_empty() {
-        // Nothing to title it by: its link, else a placeholder when it has a body (an image,
-        // say); an item with neither is nothing a reader could use.
-        title = match (&link, summary.is_some() || content.is_some()) {
-            (Some(l), _) => l.clone(),
-            (None, true) => "(no title)".to_string(),
-            (None, false) => return None,
-        };
+        // A media title (a podcast episode, a photo) names it next.
+        title = entry
+            .media
+            .iter()
+            .find_map(|m| m.title.as_ref())
+            .map(text_to_plain)
+            .unwrap_or_default();
     }
-    let id_from_feed = !entry.id.trim().is_empty();
-    let id = if id_from_feed {
-        clean::plain_text(&entry.id)
-    } else {
-        match &link {
-            Some(l) => l.clone(),
-            None => format!(
-                "urn:sha256:{}",
-                crate::dedup::content_hash(&title, summary.as_deref().or(content.as_deref()))
-            ),
-        }
-    };
-    let authors = entry
+    let authors: Vec<String> = entry
         .authors
         .iter()
         .filter_map(|p| {
@@ -298,6 +330,46 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
             name.or_else(|| p.email.as_deref().map(clean::plain_text))
         })
         .collect();
+    let id_from_feed = !entry.id.trim().is_empty();
+    let published = entry.published.or(entry.updated);
+    if title.is_empty() {
+        // Nothing to title it by: its link, else a placeholder when the item has anything at
+        // all (a body, an id, a date, an author). Only an item with nothing in it is dropped.
+        let has_something = summary.is_some()
+            || content.is_some()
+            || id_from_feed
+            || published.is_some()
+            || !authors.is_empty()
+            || !entry.categories.is_empty();
+        title = match (&link, has_something) {
+            (Some(l), _) => l.clone(),
+            (None, true) => UNTITLED.to_string(),
+            (None, false) => return None,
+        };
+    }
+    let id = if id_from_feed {
+        clean::plain_text(&entry.id)
+    } else {
+        match &link {
+            Some(l) => l.clone(),
+            None => {
+                // Untitled items without a body are told apart by their date and authors.
+                let fallback;
+                let body = match summary.as_deref().or(content.as_deref()) {
+                    None if title == UNTITLED => {
+                        fallback = format!(
+                            "{}\u{0}{}",
+                            published.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                            authors.join("\u{0}")
+                        );
+                        Some(fallback.as_str())
+                    }
+                    body => body,
+                };
+                format!("urn:sha256:{}", crate::dedup::content_hash(&title, body))
+            }
+        }
+    };
     // Dates in the future are clamped to the fetch time (policy in `dates`).
     let clamp = |d: Option<DateTime<Utc>>| {
         d.map(|d| {
@@ -313,13 +385,16 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
         id_from_feed,
         title,
         link,
-        published: clamp(entry.published.or(entry.updated)),
+        published: clamp(published),
         updated: clamp(entry.updated),
         summary,
         content,
         authors,
     })
 }
+
+/// The title of an item that has nothing to be titled by.
+const UNTITLED: &str = "(no title)";
 
 fn alternate_link(links: &[Link]) -> Option<&Link> {
     links
@@ -435,6 +510,37 @@ mod tests {
             a.entries[0].published.unwrap().to_rfc3339(),
             "2026-01-14T06:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn items_with_only_a_date_an_id_or_an_enclosure_are_kept() {
+        let doc = r#"<rss version="2.0"><channel><title>T</title>
+            <item><pubDate>Sun, 06 Jul 2014 12:56:00 GMT</pubDate></item>
+            <item><pubDate>Mon, 07 Jul 2014 12:56:00 GMT</pubDate></item>
+            <item><guid isPermaLink="false">only-an-id</guid></item>
+            <item><enclosure url="http://cdn.example/ep1.mp3" length="1" type="audio/mpeg"/></item>
+            <item></item>
+            </channel></rss>"#;
+        let f = parse_feed(doc, &ctx()).unwrap();
+        assert_eq!(f.entries.len(), 4, "{:?}", f.warnings);
+        assert_eq!(f.entries[0].title, "(no title)");
+        // Two date-only items are two entries, with ids stable across fetches.
+        assert_ne!(f.entries[0].id, f.entries[1].id);
+        assert_eq!(
+            f.entries[0].id,
+            parse_feed(doc, &ctx()).unwrap().entries[0].id
+        );
+        assert_eq!(f.entries[2].id, "only-an-id");
+        assert_eq!(
+            f.entries[3].link.as_deref(),
+            Some("http://cdn.example/ep1.mp3")
+        );
+        assert_eq!(
+            f.warnings,
+            ["item 5 is empty (no title, link, content, id, date, author or category); skipped"]
+        );
+        // An empty item is not broken XML.
+        assert!(f.well_formed);
     }
 
     #[test]

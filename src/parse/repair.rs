@@ -25,6 +25,11 @@ pub struct Repaired<'a> {
     pub text: Cow<'a, str>,
     /// One line per kind of repair, for the feed's warnings.
     pub warnings: Vec<String>,
+    /// Whether a repair mended text that was not well-formed (an XML parser must refuse it),
+    /// as opposed to reading a well-formed document in an older or nonstandard form (Atom 0.3,
+    /// `<rss>` without a version). Both are warned about; only the first means the publisher
+    /// sends broken XML.
+    pub ill_formed: bool,
 }
 
 impl<'a> Repaired<'a> {
@@ -32,6 +37,7 @@ impl<'a> Repaired<'a> {
         Repaired {
             text: Cow::Borrowed(text),
             warnings: Vec::new(),
+            ill_formed: false,
         }
     }
 
@@ -45,6 +51,7 @@ impl<'a> Repaired<'a> {
         Repaired {
             text: Cow::Owned(self.text.into_owned()),
             warnings: self.warnings,
+            ill_formed: self.ill_formed,
         }
     }
 }
@@ -119,9 +126,13 @@ enum Fix {
     EndTagCase,
     UnclosedElement,
     StrayEndTag,
+    UndeclaredPrefix,
+    C1Control,
+    DoubleEncodedRefs,
+    AtomLinkText,
 }
 
-const FIX_KINDS: usize = 18;
+const FIX_KINDS: usize = 22;
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -133,6 +144,27 @@ struct Tally {
 impl Tally {
     fn add(&mut self, fix: Fix, n: usize) {
         self.counts[fix as usize] += n;
+    }
+
+    /// Whether any repair mended XML that was not well-formed. The other kinds read a
+    /// well-formed document written in an older or nonstandard form.
+    fn ill_formed(&self) -> bool {
+        const FORMAT: [Fix; 10] = [
+            Fix::AtomLinkText,
+            Fix::C1Control,
+            Fix::DoubleEncodedRefs,
+            Fix::RssVersion,
+            Fix::RssNamespace,
+            Fix::Rss090Namespace,
+            Fix::RdfLink,
+            Fix::RssChannel,
+            Fix::Atom03,
+            Fix::AtomTextType,
+        ];
+        self.counts
+            .iter()
+            .enumerate()
+            .any(|(i, &n)| n > 0 && !FORMAT.iter().any(|f| *f as usize == i))
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -179,7 +211,7 @@ impl Tally {
                     format!("gave {n} RSS 1.0 items without <link> their rdf:about as link")
                 }
                 x if x == Fix::RssChannel as usize => {
-                    "wrapped the items of an <rss> without <channel> in one".to_string()
+                    "read an <rss> without <channel> as if its content were in one".to_string()
                 }
                 x if x == Fix::Atom03 as usize => format!(
                     "converted Atom 0.3 to Atom 1.0 ({n} elements and attributes rewritten)"
@@ -196,6 +228,20 @@ impl Tally {
                 x if x == Fix::StrayEndTag as usize => {
                     format!("removed {n} end tags that closed no open element")
                 }
+                x if x == Fix::AtomLinkText as usize => {
+                    format!("read {n} Atom links that give their URL as text instead of `href`")
+                }
+                x if x == Fix::UndeclaredPrefix as usize => {
+                    format!("{n} element or attribute names use a namespace prefix never declared")
+                }
+                x if x == Fix::C1Control as usize => format!(
+                    "read {n} C1 control characters (U+0080 to U+009F) as the windows-1252 \
+                     characters they stand for, such as ’ for U+0092"
+                ),
+                x if x == Fix::DoubleEncodedRefs as usize => format!(
+                    "decoded {n} runs of character references that spell UTF-8 bytes \
+                     (such as `&#226;&#128;&#166;` for …)"
+                ),
                 _ => continue,
             });
         }
@@ -912,6 +958,17 @@ fn fix_references(
     let mut i = start;
     while let Some(off) = b[i..end].iter().position(|&c| c == b'&') {
         i += off;
+        if let Some(run) = double_encoded_run(text, i, end, declared) {
+            edits.push(Edit {
+                start: i,
+                end: run.end,
+                text: Cow::Owned(run.decoded),
+            });
+            tally.add(Fix::DoubleEncodedRefs, 1);
+            tally.add(Fix::HtmlEntity, run.named);
+            i = run.end;
+            continue;
+        }
         if b.get(i + 1) == Some(&b'#') && i + 1 < end {
             if let Some(r) = parse_num_ref(b, i, end) {
                 i = fix_num_ref(b, i, end, r, edits, tally);
@@ -977,6 +1034,108 @@ fn fix_references(
     }
 }
 
+/// A run of adjacent character references spelling UTF-8 bytes, decoded.
+struct RefRun {
+    end: usize,
+    decoded: String,
+    /// How many of the references were HTML entity names XML does not define.
+    named: usize,
+}
+
+/// Two or more adjacent references at `i` whose values, read as bytes, are valid UTF-8:
+/// `&#226;&#128;&#166;` is "…" encoded as UTF-8, read as Latin-1 and escaped. Only runs with a
+/// value in U+0080..U+009F count: those are C1 controls, never meant as text, so the reading is
+/// unambiguous, while `&#195;&#169;` ("Ã©") may be what the publisher meant and stays.
+fn double_encoded_run(
+    text: &str,
+    i: usize,
+    end: usize,
+    declared: &HashSet<&str>,
+) -> Option<RefRun> {
+    /// References looked at from one `&`: keeps the scan linear on a megabyte of them.
+    const MAX_RUN: usize = 64;
+    let b = text.as_bytes();
+    let mut at = i;
+    let mut bytes = Vec::new();
+    // Where each reference ends, and whether it was an HTML entity name.
+    let mut ends = Vec::new();
+    while at < end && b[at] == b'&' && bytes.len() < MAX_RUN {
+        let (value, next, is_named) = if b.get(at + 1) == Some(&b'#') {
+            match parse_num_ref(b, at, end) {
+                Some(r) if r.terminated => (r.value, r.end, false),
+                _ => break,
+            }
+        } else {
+            let mut j = at + 1;
+            while j < end && is_name_char(b[j]) {
+                j += 1;
+            }
+            if j == at + 1 || j >= end || b[j] != b';' || declared.contains(&text[at + 1..j]) {
+                break;
+            }
+            match html_entity(&text[at + 1..j]) {
+                Some(cp) => (u64::from(cp), j + 1, true),
+                None => break,
+            }
+        };
+        let Ok(byte @ 0x80..=0xFF) = u8::try_from(value) else {
+            break;
+        };
+        bytes.push(byte);
+        ends.push((next, is_named));
+        at = next;
+    }
+    // The longest start of the run that is whole UTF-8 characters.
+    let valid = match std::str::from_utf8(&bytes) {
+        Ok(_) => bytes.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    bytes.truncate(valid);
+    if bytes.len() < 2 || !bytes.iter().any(|b| (0x80..=0x9F).contains(b)) {
+        return None;
+    }
+    let named = ends[..valid].iter().filter(|(_, n)| *n).count();
+    // Every byte is 0x80 or above, so the decoded text holds no markup character.
+    let decoded = String::from_utf8(bytes).ok()?;
+    Some(RefRun {
+        end: ends[valid - 1].0,
+        decoded,
+        named,
+    })
+}
+
+/// The windows-1252 character a C1 control (U+0080..U+009F) stands for, when there is one.
+fn windows_1252_char(c1: u8) -> Option<char> {
+    let byte = [c1];
+    let (decoded, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+    decoded
+        .chars()
+        .next()
+        .filter(|&c| u32::from(c) != u32::from(c1))
+}
+
+/// Raw C1 controls (U+0080..U+009F) in `span`: windows-1252 bytes that passed through a Latin-1
+/// decoder upstream ("don\u{92}t"). Each becomes the character it stands for (’).
+fn fix_c1_controls(text: &str, span: Span, edits: &mut Vec<Edit>, tally: &mut Tally) {
+    let region = &text.as_bytes()[span.start..span.end];
+    let mut from = 0;
+    // In UTF-8, U+0080..U+009F are 0xC2 0x80..=0x9F.
+    while let Some(off) = region[from..].iter().position(|&c| c == 0xC2) {
+        let at = from + off;
+        if let Some(&low @ 0x80..=0x9F) = region.get(at + 1)
+            && let Some(c) = windows_1252_char(low)
+        {
+            edits.push(Edit {
+                start: span.start + at,
+                end: span.start + at + 2,
+                text: Cow::Owned(c.to_string()),
+            });
+            tally.add(Fix::C1Control, 1);
+        }
+        from = at + 1;
+    }
+}
+
 /// Repairs one numeric reference; returns where scanning resumes.
 fn fix_num_ref(
     b: &[u8],
@@ -986,6 +1145,21 @@ fn fix_num_ref(
     edits: &mut Vec<Edit>,
     tally: &mut Tally,
 ) -> usize {
+    if let Ok(c1 @ 0x80..=0x9F) = u8::try_from(r.value)
+        && let Some(c) = windows_1252_char(c1)
+    {
+        // `&#146;`: a windows-1252 byte written as if it were a code point (HTML reads it so).
+        edits.push(Edit {
+            start: i,
+            end: r.end,
+            text: Cow::Owned(c.to_string()),
+        });
+        tally.add(Fix::C1Control, 1);
+        if !r.terminated {
+            tally.add(Fix::MalformedCharRef, 1);
+        }
+        return r.end;
+    }
     if is_xml_char(r.value) {
         if !r.terminated || r.upper_x {
             let text = if r.hex {
@@ -1277,6 +1451,11 @@ enum Role {
     Created03,
     Drop,
     Text(TextFix),
+    /// An Atom `<link>` without `href`, which may carry its URL as text; `name_end` is where
+    /// an `href` attribute goes.
+    LinkText {
+        name_end: usize,
+    },
     RdfItem {
         about: Option<String>,
         has_link: bool,
@@ -1322,9 +1501,8 @@ struct Fixer<'a> {
     doc: Doc,
     frames: Vec<Frame<'a>>,
     ns: HashMap<&'a str, Vec<Ns>>,
-    /// Children of an `<rss>` root: whether it has a `<channel>`, and items outside one.
+    /// Whether an `<rss>` root has a `<channel>` child.
     rss_channel: bool,
-    rss_items: bool,
 }
 
 impl<'a> Fixer<'a> {
@@ -1366,13 +1544,15 @@ impl<'a> Fixer<'a> {
                         &mut self.edits,
                         &mut self.tally,
                     );
+                    fix_c1_controls(text, s, &mut self.edits, &mut self.tally);
                     if let Some(top) = self.frames.last_mut()
                         && !s.of(text).bytes().all(is_space)
                     {
                         top.has_text = true;
                     }
                 }
-                Token::CData(_) => {
+                Token::CData(s) => {
+                    fix_c1_controls(text, s, &mut self.edits, &mut self.tally);
                     if let Some(top) = self.frames.last_mut() {
                         top.has_text = true;
                     }
@@ -1477,6 +1657,21 @@ impl<'a> Fixer<'a> {
         }
 
         let ns = self.resolve(prefix_of(name));
+        // A prefix no `xmlns:` declares makes the document namespace-ill-formed; the parser
+        // reads past it, so it is only reported.
+        let undeclared = |prefix: &str| {
+            !prefix.is_empty()
+                && prefix != "xml"
+                && prefix != "xmlns"
+                && self.ns.get(prefix).is_none_or(|v| v.is_empty())
+        };
+        let undeclared_here = usize::from(undeclared(prefix_of(name)))
+            + tag
+                .attrs
+                .iter()
+                .filter(|a| undeclared(prefix_of(a.name.of(text))))
+                .count();
+        self.tally.add(Fix::UndeclaredPrefix, undeclared_here);
         if depth == 0
             && self.doc == Doc::Atom03
             && let Some((a, _)) = tag.attr(text, "version")
@@ -1485,12 +1680,8 @@ impl<'a> Fixer<'a> {
             self.tally.add(Fix::Atom03, 1);
         }
 
-        if depth == 1 && self.doc == Doc::Rss {
-            match local {
-                "channel" => self.rss_channel = true,
-                "item" => self.rss_items = true,
-                _ => {}
-            }
+        if depth == 1 && self.doc == Doc::Rss && local == "channel" {
+            self.rss_channel = true;
         }
 
         let (role, rename) = self.role_for(&tag, local, ns);
@@ -1643,6 +1834,14 @@ impl<'a> Fixer<'a> {
             && self.is_atom10(parent_ns)
             && matches!(parent_local, "feed" | "entry" | "source")
         {
+            if local == "link" && tag.attr(text, "href").is_none() {
+                return (
+                    Role::LinkText {
+                        name_end: tag.name.end,
+                    },
+                    None,
+                );
+            }
             let ty = tag.attr(text, "type").map(|(_, v)| v);
             match (local, ty) {
                 ("title" | "subtitle" | "rights" | "summary", Some(v))
@@ -1816,6 +2015,15 @@ impl<'a> Fixer<'a> {
             Role::Text(ref fix) => {
                 self.finish_text(fix, &frame, content, self_closing);
             }
+            Role::LinkText { name_end } => {
+                let url = content.of(text).trim();
+                if !self_closing && frame.children == 0 && !url.is_empty() && !url.contains('<') {
+                    // The text is already escaped for element content; quotes need escaping too.
+                    let value = url.replace('"', "&quot;");
+                    self.edit(name_end, name_end, format!(" href=\"{value}\""));
+                    self.tally.add(Fix::AtomLinkText, 1);
+                }
+            }
             Role::Entry03 {
                 has_issued,
                 ref created,
@@ -1878,12 +2086,9 @@ impl<'a> Fixer<'a> {
             Role::RdfItem { .. } => {}
         }
 
-        if self.frames.is_empty()
-            && self.doc == Doc::Rss
-            && self.rss_items
-            && !self.rss_channel
-            && !self_closing
-        {
+        if self.frames.is_empty() && self.doc == Doc::Rss && !self.rss_channel && !self_closing {
+            // Items (or a title) straight under <rss> get the channel they lack; an <rss> with
+            // nothing in it is a feed with no items yet, not a broken document.
             self.edit(content.start, content.start, "<channel>");
             self.edit(content.end, content.end, "</channel>");
             self.tally.add(Fix::RssChannel, 1);
@@ -2039,6 +2244,15 @@ fn plan_atom10(fix: &TextFix, frame: &Frame<'_>, body: &str, raw_type: &str) -> 
         b.first() == Some(&b'<') && b.get(1).is_some_and(|&c| is_name_start(c))
     };
     let mut plan = TextPlan::default();
+    if fix.content && class == TypeClass::OtherMime && !has_children {
+        // RFC 4287 4.1.3.3: other media types are carried base64-encoded. Text that decodes
+        // is kept (as HTML, which the cleaner sanitizes); anything binary stays as it is.
+        if let Some(decoded) = decode_base64_text(body) {
+            plan.new_type = Some("html");
+            plan.new_body = Some(decoded);
+        }
+        return plan;
+    }
     if fix.content {
         let base = raw_type.split(';').next().unwrap_or("").trim();
         let unreadable =
@@ -2126,19 +2340,22 @@ pub fn repair_xml(text: &str) -> Repaired<'_> {
         frames: Vec::new(),
         ns: HashMap::new(),
         rss_channel: false,
-        rss_items: false,
     };
     fixer.run(prolog.root);
-    if fixer.edits.is_empty() {
-        return Repaired::unchanged(text);
-    }
-    let repaired = apply_edits(text, fixer.edits);
-    if repaired == text {
-        return Repaired::unchanged(text);
-    }
+    let warnings = fixer.tally.warnings();
+    let ill_formed = fixer.tally.ill_formed();
+    let text = if fixer.edits.is_empty() {
+        Cow::Borrowed(text)
+    } else {
+        match apply_edits(text, fixer.edits) {
+            repaired if repaired == text => Cow::Borrowed(text),
+            repaired => Cow::Owned(repaired),
+        }
+    };
     Repaired {
-        text: Cow::Owned(repaired),
-        warnings: fixer.tally.warnings(),
+        text,
+        warnings,
+        ill_formed,
     }
 }
 
@@ -2200,6 +2417,7 @@ pub fn truncate_to_last_item(text: &str) -> Option<Repaired<'static>> {
         warnings: vec![format!(
             "kept the {items} items up to byte {at} and closed the document: {why}"
         )],
+        ill_formed: true,
     })
 }
 
@@ -2387,9 +2605,11 @@ pub fn repair_json(text: &str) -> Repaired<'_> {
             tally.dropped
         ));
     }
+    // Every JSON repair reads well-formed JSON that strays from the JSON Feed schema.
     Repaired {
         text: Cow::Owned(value.to_string()),
         warnings,
+        ill_formed: false,
     }
 }
 
@@ -2839,6 +3059,107 @@ mod tests {
     fn rss_items_outside_a_channel_are_wrapped_in_one() {
         let doc = "<rss version=\"2.0\"><item><title>orphan</title></item></rss>";
         assert_eq!(titles(&parse(&repaired(doc))), ["orphan"]);
+    }
+
+    #[test]
+    fn empty_rss_without_channel_is_an_empty_feed() {
+        for doc in ["<rss>\n</rss>", "<rss version=\"0.91\"></rss>"] {
+            assert!(feed_rs::parser::parse(doc.as_bytes()).is_err());
+            let r = repair_xml(doc);
+            assert!(!r.ill_formed, "a well-formed document is not broken: {doc}");
+            assert!(parse(&r.text).entries.is_empty());
+        }
+    }
+
+    #[test]
+    fn old_formats_are_warned_about_but_not_called_ill_formed() {
+        let atom03 = "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><title>T</title>\
+                      <entry><title>x</title><issued>2004-01-01T00:00:00Z</issued></entry></feed>";
+        for doc in [atom03, "<rss><channel><title>T</title></channel></rss>"] {
+            let r = repair_xml(doc);
+            assert!(r.is_changed() && !r.warnings.is_empty(), "{doc}");
+            assert!(!r.ill_formed, "{doc}: {:?}", r.warnings);
+        }
+        let broken_doc = rss("<item><title>AT&T</title></item>");
+        let broken = repair_xml(&broken_doc);
+        assert!(broken.ill_formed);
+    }
+
+    #[test]
+    fn c1_controls_are_read_as_windows_1252() {
+        // "don\u{92}t" raw, and as a numeric reference, in text and in CDATA.
+        let doc = rss("<item><title>don\u{92}t</title><description>don&#146;t \
+             <![CDATA[won\u{92}t]]></description></item>");
+        let r = repair_xml(&doc);
+        assert!(!r.ill_formed);
+        let feed = parse(&r.text);
+        assert_eq!(titles(&feed), ["don\u{2019}t"]);
+        assert_eq!(
+            feed.entries[0].summary.as_ref().unwrap().content,
+            "don\u{2019}t won\u{2019}t"
+        );
+        // U+0081 has no windows-1252 character and stays.
+        assert!(!repair_xml(&rss("<item><title>a\u{81}b</title></item>")).is_changed());
+    }
+
+    #[test]
+    fn references_spelling_utf8_bytes_are_decoded() {
+        let numeric = rss("<item><title>wait&#226;&#128;&#166;</title></item>");
+        let r = repair_xml(&numeric);
+        assert!(!r.ill_formed);
+        assert_eq!(titles(&parse(&r.text)), ["wait\u{2026}"]);
+        // HTML entity names in the run: decoded too, and the document was broken.
+        let named_doc = rss("<item><title>&acirc;&#128;&brvbar;</title></item>");
+        let named = repair_xml(&named_doc);
+        assert!(named.ill_formed);
+        assert_eq!(titles(&parse(&named.text)), ["\u{2026}"]);
+        // "Ã©" may be meant (no C1 value in the run): left alone.
+        let meant = rss("<item><title>&#195;&#169;</title></item>");
+        assert!(!repair_xml(&meant).is_changed());
+    }
+
+    #[test]
+    fn atom_links_with_their_url_as_text_get_an_href() {
+        let doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title><entry>\
+                   <title>x</title><link rel=\"alternate\">http://a.example/?a=1&amp;b=\"2\"</link>\
+                   </entry></feed>";
+        let r = repair_xml(doc);
+        assert!(!r.ill_formed);
+        let feed = parse(&r.text);
+        // feed-rs normalizes the URL: the quotes come out percent-encoded.
+        assert_eq!(
+            feed.entries[0].links[0].href,
+            "http://a.example/?a=1&b=%222%22"
+        );
+    }
+
+    #[test]
+    fn undeclared_namespace_prefixes_are_reported() {
+        let doc = rss("<item><title>t</title><dc:creator>me</dc:creator></item>");
+        let r = repair_xml(&doc);
+        assert!(!r.is_changed(), "nothing to rewrite");
+        assert!(r.ill_formed);
+        assert_eq!(
+            r.warnings,
+            ["1 element or attribute names use a namespace prefix never declared"]
+        );
+        let declared = doc.replace(
+            "<rss version=\"2.0\">",
+            "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">",
+        );
+        assert!(repair_xml(&declared).warnings.is_empty());
+    }
+
+    #[test]
+    fn base64_atom_content_of_another_media_type_is_decoded() {
+        let doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title><entry><title>x</title>\
+                   <content type=\"application/octet-stream\">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</content>\
+                   </entry></feed>";
+        let r = repair_xml(doc);
+        assert!(!r.ill_formed);
+        let content = parse(&r.text).entries.remove(0).content.unwrap();
+        assert_eq!(content.body.as_deref(), Some("Example <b>Atom</b>"));
+        assert_eq!(content.content_type.subty(), "html");
     }
 
     #[test]
@@ -3384,7 +3705,35 @@ mod tests {
     }
 
     /// Valid files that are changed anyway, and why.
-    const CHANGED_ON_PURPOSE: [(&str, &str); 4] = [
+    const CHANGED_ON_PURPOSE: [(&str, &str); 11] = [
+        (
+            "feedparser/tests/wellformed/atom10/entry_link_no_href_link_priority.xml",
+            "Atom links without the href RFC 4287 requires",
+        ),
+        (
+            "feedparser/tests/wellformed/atom10/entry_content_base64.xml",
+            "base64 content of another media type, decoded",
+        ),
+        (
+            "feedparser/tests/wellformed/atom10/entry_content_base64_2.xml",
+            "base64 content of another media type, decoded",
+        ),
+        (
+            "feedparser/tests/wellformed/atom10/entry_link_no_href.xml",
+            "Atom links without the href RFC 4287 requires",
+        ),
+        (
+            "feedparser/tests/encoding/demoronize-1.xml",
+            "a C1 control standing for a windows-1252 character",
+        ),
+        (
+            "feedparser/tests/encoding/demoronize-2.xml",
+            "a reference to a C1 control standing for a windows-1252 character",
+        ),
+        (
+            "feedparser/tests/encoding/double-encoded-html.xml",
+            "references spelling the UTF-8 bytes of …",
+        ),
         (
             "feedparser/tests/wellformed/rdf/rdf_item_description.xml",
             "RSS 1.0 item without the <link> RSS 1.0 requires",

@@ -1,0 +1,773 @@
+//! The fast path of the HTML sanitizer: fragments that are already clean.
+//!
+//! Most feed summaries are a few paragraphs with emphasis and links. Sending each through
+//! ammonia means building an HTML DOM, filtering it and serializing it again, which costs more
+//! than parsing the whole feed. This module reads such a fragment in one pass and writes the
+//! very bytes ammonia would write, without the DOM; anything it does not fully understand makes
+//! it give up, and the caller runs ammonia.
+//!
+//! It accepts only: text without `<`, `>`, carriage returns, no-break spaces or entity
+//! references other than `&amp;`, `&lt;` and `&gt;`; attribute-free start and end tags from a
+//! short list of elements ammonia keeps, properly nested in ways where the HTML tree builder
+//! changes nothing (no block inside a paragraph or inline element, list items only in lists);
+//! `<br>`; and `<a href="…">` whose URL, resolved as ammonia resolves it, is http, https or
+//! mailto. Tests compare its output with ammonia's on every fragment of the corpus and on
+//! generated fragments: whenever it accepts, the bytes must be ammonia's.
+
+use url::Url;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use super::{LINK_REL, URL_SCHEMES};
+
+/// Elements that may hold text and inline elements, and appear inside blocks or each other.
+const INLINE: [&str; 14] = [
+    "a", "b", "i", "em", "strong", "code", "sub", "sup", "small", "s", "u", "span", "cite", "mark",
+];
+
+/// Blocks: allowed only where no paragraph, heading, inline element or link is open.
+const BLOCK: [&str; 14] = [
+    "p",
+    "dl",
+    "div",
+    "pre",
+    "table",
+    "blockquote",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+];
+
+/// Elements inside which a block may start (lists and table parts only through their own
+/// children, see [`may_open`]).
+const HOLDS_BLOCKS: [&str; 16] = [
+    IMPLICIT_TBODY,
+    "dl",
+    "dt",
+    "dd",
+    "div",
+    "blockquote",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tbody",
+    "thead",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+];
+
+/// The parts of a table or definition list, each allowed only inside its own parent.
+const PARTS: [&str; 8] = ["tbody", "thead", "tfoot", "tr", "td", "th", "dt", "dd"];
+
+/// Elements ammonia removes while keeping what they hold, read here as inline elements.
+const UNWRAPPED: [&str; 1] = ["font"];
+
+/// The stack name of the `<tbody>` the parser adds around rows written straight in a table.
+const IMPLICIT_TBODY: &str = "#tbody";
+
+/// Elements without content or end tag.
+const VOID: [&str; 2] = ["br", "img"];
+
+/// Room for this many open elements; deeper nesting goes to ammonia.
+const MAX_DEPTH: usize = 32;
+
+/// What the sanitizer keeps, read from its own configuration so the two cannot drift apart.
+struct Rules {
+    tags: HashSet<&'static str>,
+    clean_content_tags: HashSet<&'static str>,
+    tag_attributes: HashMap<&'static str, HashSet<&'static str>>,
+    generic_attributes: HashSet<&'static str>,
+    /// False when the sanitizer is configured in a way this module does not reproduce
+    /// (attribute value lists, forced values, allowed classes, attribute prefixes, denied
+    /// relative URLs): then every fragment goes to ammonia.
+    usable: bool,
+}
+
+impl Rules {
+    /// The rules of `sanitizer` (its URL handling aside, which depends on the base).
+    fn of(sanitizer: &ammonia::Builder<'static>) -> Rules {
+        let usable = sanitizer.clone_tag_attribute_values().is_empty()
+            && sanitizer.clone_set_tag_attribute_values().is_empty()
+            && sanitizer.clone_allowed_classes().is_empty()
+            && sanitizer.clone_generic_attribute_prefixes().is_none()
+            && !sanitizer.is_url_relative_deny()
+            && sanitizer.clone_url_schemes() == URL_SCHEMES.into_iter().collect();
+        Rules {
+            tags: sanitizer.clone_tags(),
+            clean_content_tags: sanitizer.clone_clean_content_tags(),
+            tag_attributes: sanitizer.clone_tag_attributes(),
+            generic_attributes: sanitizer.clone_generic_attributes(),
+            usable,
+        }
+    }
+
+    fn keeps_attribute(&self, tag: &str, attribute: &str) -> bool {
+        self.generic_attributes.contains(attribute)
+            || self
+                .tag_attributes
+                .get(tag)
+                .is_some_and(|a| a.contains(attribute))
+    }
+}
+
+/// The cleaned fragment, when `html` is simple enough to clean without a DOM; `None` means
+/// "use ammonia". The result is what ammonia returns for `html`, before trimming.
+pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    let rules = RULES.get_or_init(|| Rules::of(&super::new_sanitizer(None)));
+    if !rules.usable {
+        return None;
+    }
+    let b = html.as_bytes();
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut open: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let next = b[i..]
+            .iter()
+            .position(|&c| matches!(c, b'<' | b'>' | b'&' | b'\r' | 0xC2))
+            .map_or(b.len(), |off| i + off);
+        let text = &html[i..next];
+        // Text straight inside a table, its sections or rows is moved out by the parser;
+        // only white space stays where it is.
+        let in_table = open.last().is_some_and(|t| {
+            matches!(
+                *t,
+                "table" | "tbody" | "thead" | "tfoot" | "tr" | IMPLICIT_TBODY
+            )
+        });
+        if in_table && !text.bytes().all(|c| c.is_ascii_whitespace()) {
+            return None;
+        }
+        out.push_str(text);
+        i = next;
+        if i == b.len() {
+            break;
+        }
+        if in_table && b[i] != b'<' {
+            return None;
+        }
+        match b[i] {
+            b'&' => {
+                let (c, len) = reference(&html[i..])?;
+                push_text_char(&mut out, c);
+                i += len;
+            }
+            b'>' => {
+                out.push_str("&gt;");
+                i += 1;
+            }
+            0xC2 => {
+                // U+00A0 is written back as `&nbsp;`; the other characters from U+0080 to
+                // U+00BF pass through.
+                if b.get(i + 1) == Some(&0xA0) {
+                    out.push_str("&nbsp;");
+                } else {
+                    out.push_str(&html[i..i + 2]);
+                }
+                i += 2;
+            }
+            b'<' => {
+                let end = i + b[i..].iter().position(|&c| c == b'>')?;
+                let tag = &html[i + 1..end];
+                i = end + 1;
+                if tag == "/img" {
+                    // An end tag for an element that has none: the parser ignores it.
+                } else if let Some(name) = tag.strip_prefix('/') {
+                    if name == "table" && open.last() == Some(&IMPLICIT_TBODY) {
+                        open.pop();
+                        out.push_str("</tbody>");
+                    }
+                    if open.pop() != Some(name) {
+                        return None;
+                    }
+                    if !UNWRAPPED.contains(&name) {
+                        out.push_str("</");
+                        out.push_str(name);
+                        out.push('>');
+                    }
+                } else {
+                    if (tag == "tr" || tag.starts_with("tr ")) && open.last() == Some(&"table") {
+                        // Rows straight in a table get the <tbody> the parser gives them.
+                        out.push_str("<tbody>");
+                        open.push(IMPLICIT_TBODY);
+                    }
+                    let name = start_tag(tag, &open, base, rules, &mut out)?;
+                    // The parser drops a line break right after <pre>.
+                    if name == "pre" && matches!(b.get(i), Some(b'\n')) {
+                        return None;
+                    }
+                    if !VOID.contains(&name) {
+                        open.push(name);
+                    }
+                }
+            }
+            // Carriage returns: the parser turns CR LF into LF.
+            _ => return None,
+        }
+    }
+    open.is_empty().then_some(out)
+}
+
+/// Writes a start tag (the text between `<` and `>`) as ammonia would, when it can: a known
+/// element that may open here, with attributes written `name="value"`. Returns its name.
+fn start_tag(
+    tag: &str,
+    open: &[&str],
+    base: Option<&Url>,
+    rules: &Rules,
+    out: &mut String,
+) -> Option<&'static str> {
+    let tag = tag.strip_suffix('/').unwrap_or(tag);
+    let name_end = tag.find(' ').unwrap_or(tag.len());
+    let name = INLINE
+        .iter()
+        .chain(&BLOCK)
+        .chain(&VOID)
+        .chain(&PARTS)
+        .chain(&UNWRAPPED)
+        .chain(&["li"])
+        .copied()
+        .find(|n| *n == &tag[..name_end])?;
+    let unwrapped = UNWRAPPED.contains(&name);
+    if rules.tags.contains(name) == unwrapped
+        || (unwrapped && rules.clean_content_tags.contains(name))
+        || !may_open(name, open)
+        || open.len() >= MAX_DEPTH
+    {
+        return None;
+    }
+    let mut kept = String::new();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut rest = &tag[name_end..];
+    loop {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            break;
+        }
+        let eq = rest.find('=')?;
+        let attribute = &rest[..eq];
+        let valid_name = !attribute.is_empty()
+            && attribute
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        // Duplicates (the parser keeps the first) and `rel` on links (replaced) are left to
+        // ammonia, like anything written another way.
+        if !valid_name || seen.contains(&attribute) || (name == "a" && attribute == "rel") {
+            return None;
+        }
+        seen.push(attribute);
+        let quoted = rest[eq + 1..].strip_prefix('"')?;
+        let close = quoted.find('"')?;
+        let value = attribute_value(&quoted[..close])?;
+        rest = &quoted[close + 1..];
+        if !rest.is_empty() && !rest.starts_with(' ') {
+            return None;
+        }
+        if !rules.keeps_attribute(name, attribute) {
+            continue;
+        }
+        let value = if matches!(attribute, "href" | "src") {
+            resolve(&value, base)?
+        } else {
+            value
+        };
+        kept.push(' ');
+        kept.push_str(attribute);
+        kept.push_str("=\"");
+        push_attribute_value(&mut kept, &value);
+        kept.push('"');
+    }
+    if unwrapped {
+        return Some(name);
+    }
+    out.push('<');
+    out.push_str(name);
+    out.push_str(&kept);
+    if name == "a" {
+        out.push_str(" rel=\"");
+        out.push_str(LINK_REL);
+        out.push('"');
+    }
+    out.push('>');
+    Some(name)
+}
+
+/// An attribute value with its character references decoded; `None` when it holds markup,
+/// line breaks or a reference this module does not decode.
+fn attribute_value(raw: &str) -> Option<String> {
+    if raw.contains(['<', '>', '\r', '\n', '\t']) {
+        return None;
+    }
+    let mut value = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        value.push_str(&rest[..at]);
+        let (c, len) = reference(&rest[at..])?;
+        value.push(c);
+        rest = &rest[at + len..];
+    }
+    value.push_str(rest);
+    Some(value)
+}
+
+/// A character reference at the start of `text` and its length: the five XML names, `&nbsp;`
+/// and numeric references to ordinary characters. Anything else is left to ammonia (HTML
+/// knows two thousand names, and maps some numbers to other characters).
+fn reference(text: &str) -> Option<(char, usize)> {
+    let end = text.as_bytes().iter().take(12).position(|&c| c == b';')?;
+    let name = &text[1..end];
+    let c = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        _ => {
+            let digits = name.strip_prefix('#')?;
+            let value = match digits.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => digits.parse().ok()?,
+            };
+            // Controls, and U+0080..U+009F, which HTML reads as windows-1252, go to ammonia.
+            if value < 0x20 || (0x7F..=0x9F).contains(&value) {
+                return None;
+            }
+            char::from_u32(value).filter(|&c| super::is_xml_char(c))?
+        }
+    };
+    Some((c, end + 1))
+}
+
+/// A text character as the HTML serializer writes it.
+fn push_text_char(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '\u{a0}' => out.push_str("&nbsp;"),
+        c => out.push(c),
+    }
+}
+
+/// Whether `name` may start inside the open elements without the tree builder moving
+/// anything.
+fn may_open(name: &str, open: &[&str]) -> bool {
+    let parent = open.last().copied();
+    let required_parent: &[&str] = match name {
+        "li" => &["ul", "ol"],
+        "tbody" | "thead" | "tfoot" => &["table"],
+        "tr" => &["tbody", "thead", "tfoot", IMPLICIT_TBODY],
+        "td" | "th" => &["tr"],
+        "dt" | "dd" => &["dl"],
+        _ => &[],
+    };
+    if !required_parent.is_empty() {
+        return parent.is_some_and(|p| required_parent.contains(&p));
+    }
+    // Lists and table parts hold only their own children.
+    if parent
+        .is_some_and(|p| matches!(p, "ul" | "ol" | "dl" | "table" | "tr") || p == IMPLICIT_TBODY)
+        || parent.is_some_and(|p| matches!(p, "tbody" | "thead" | "tfoot"))
+    {
+        return false;
+    }
+    if BLOCK.contains(&name) {
+        // Blocks only at the top or inside blocks that hold them, never inside a paragraph,
+        // a heading, an inline element or a link.
+        return open.iter().all(|t| HOLDS_BLOCKS.contains(t));
+    }
+    if name == "a" {
+        return !open.contains(&"a");
+    }
+    true
+}
+
+/// The URL as ammonia writes it: an absolute URL as written, when its scheme is allowed; a
+/// relative one resolved against the base, or as written without a base.
+fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
+    match Url::parse(href) {
+        Ok(url) => URL_SCHEMES
+            .contains(&url.scheme())
+            .then(|| href.to_string()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => match base {
+            Some(base) => base.join(href).ok().map(String::from),
+            None => Some(href.to_string()),
+        },
+        Err(_) => None,
+    }
+}
+
+/// An attribute value as the HTML serializer escapes it.
+fn push_attribute_value(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\u{a0}' => out.push_str("&nbsp;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://news.example/ru/feed?x=1").unwrap()
+    }
+
+    /// What ammonia, configured as Tributary configures it, writes for `html`.
+    fn ammonia(html: &str, base: Option<&Url>) -> String {
+        super::super::new_sanitizer(base).clean(html).to_string()
+    }
+
+    /// Checks the one property that makes the fast path safe: when it answers, it answers
+    /// ammonia's bytes. Returns whether it answered.
+    fn agrees(html: &str, base: Option<&Url>) -> bool {
+        let html = super::super::strip_non_xml(html);
+        match clean_simple(&html, base) {
+            Some(fast) => {
+                assert_eq!(
+                    fast,
+                    ammonia(&html, base),
+                    "fragment: {html:?}, base {base:?}"
+                );
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn simple_fragments_are_cleaned_without_ammonia() {
+        let b = base();
+        for html in [
+            "Plain text, with &amp; and &lt;tags&gt; &quot;quoted&quot; &#8212; and &#x2019;.",
+            "<p>Переговоры в Баку.</p><p>Подробнее: <a href=\"/ru/1\">здесь</a>.</p>",
+            "<p>One<br>two <b>bold <i>both</i></b></p>",
+            "<ul>\n<li>one</li>\n<li><p>two</p></li>\n</ul>",
+            "<blockquote><p>quoted</p></blockquote>",
+            "<table>\n<tr><td>a</td><td><p>b</p></td></tr>\n</table>",
+            "<table><thead><tr><th>h</th></tr></thead><tbody><tr><td>d</td></tr></tbody></table>",
+            "<pre><code>let x = 1;\nlet y = 2;</code></pre>",
+            "<p><font size=\"2\">small</font> print</p>",
+            "<a href=\"https://other.example/a?b=1&amp;c=2\">abs</a> &nbsp; a\u{a0}b > c",
+            "<a href=\"mailto:desk@news.example\">desk</a>",
+        ] {
+            assert!(agrees(html, Some(&b)), "not taken: {html}");
+        }
+    }
+
+    #[test]
+    fn hostile_markup_comes_out_as_ammonia_leaves_it() {
+        let b = base();
+        for html in [
+            "<p onclick=\"x()\">p</p>",
+            "<a href=\"/x\" onclick=\"y()\" title=\"t\">x</a>",
+            "<span style=\"background:url(javascript:x)\">s</span>",
+            "<img src=\"/i.png\" onerror=\"x()\" alt=\"a &amp; b\">",
+        ] {
+            assert!(agrees(html, Some(&b)), "not taken: {html}");
+            let out = clean_simple(html, Some(&b)).unwrap();
+            for gone in ["onclick", "onerror", "style", "javascript"] {
+                assert!(!out.contains(gone), "{out}");
+            }
+        }
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_ammonia() {
+        let b = base();
+        for html in [
+            "<script>alert(1)</script>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href=\"data:text/html,x\">x</a>",
+            "<img src=\"javascript:alert(1)\">",
+            "<a href='/x'>x</a>",
+            "<a href=/x>x</a>",
+            "<a href=\"/x\" href=\"/y\">x</a>",
+            "<a href=\"/x\" rel=\"me\">x</a>",
+            "<p ONCLICK=\"x\">p</p>",
+            "<P>upper</P>",
+            "<p>unclosed",
+            "<b><p>block in inline</p></b>",
+            "<p><p>nested</p></p>",
+            "<p><div>div in p</div></p>",
+            "<li>outside a list</li>",
+            "<a href=\"/a\"><a href=\"/b\">x</a></a>",
+            "<iframe src=\"/x\"></iframe>",
+            "<table>x<tr><td>y</td></tr></table>",
+            "<td>cell outside a table</td>",
+            "a &copy; b",
+            "a &#150; b",
+            "a &#0; b",
+            "line\r\nbreak",
+            "<!-- comment --> x",
+            "<pre>\ncode</pre>",
+            "x <",
+        ] {
+            let stripped = super::super::strip_non_xml(html);
+            assert!(clean_simple(&stripped, Some(&b)).is_none(), "taken: {html}");
+        }
+    }
+
+    #[test]
+    fn links_are_written_as_ammonia_writes_them() {
+        let b = base();
+        // Absolute URLs as written (no trailing slash added), relative ones resolved.
+        assert!(agrees("<a href=\"https://A.example\">x</a>", Some(&b)));
+        assert!(agrees("<a href=\"../up?a=1&amp;b=2\">x</a>", Some(&b)));
+        // Without a base, relative URLs stay as written.
+        assert!(agrees("<a href=\"/relative\">x</a>", None));
+        assert_eq!(
+            clean_simple("<a href=\"../up\">x</a>", Some(&b)).as_deref(),
+            Some("<a href=\"https://news.example/up\" rel=\"noopener noreferrer\">x</a>")
+        );
+    }
+
+    /// A small deterministic generator (xorshift), so the test needs no extra crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn generated_fragments_agree_with_ammonia() {
+        const PIECES: [&str; 66] = [
+            "<table>",
+            "</table>",
+            "<tr>",
+            "</tr>",
+            "<td>",
+            "</td>",
+            "<th colspan=\"2\">",
+            "<tbody>",
+            "</tbody>",
+            "<pre>",
+            "</pre>",
+            "<font color=\"red\">",
+            "<p class=\"lead\">",
+            "<div>",
+            "</div>",
+            "<div id=\"x\" style=\"c\">",
+            "<img src=\"/i.png\" alt=\"a &amp; b\">",
+            "<img src=\"javascript:x\">",
+            "<a href=\"/x\" title=\"t &quot;q&quot; &lt;b&gt; &#160;\">",
+            "<a>",
+            "<span lang=\"ru\">",
+            "<p onclick=\"y()\">",
+            "<br/>",
+            "<img src=\"x.png\" width=\"10\" height=\"20\"/>",
+            "<h3 id=\"h\">",
+            "<p>",
+            "</p>",
+            "<b>",
+            "</b>",
+            "<i>",
+            "</i>",
+            "</font>",
+            "<em>",
+            "</em>",
+            "<strong>",
+            "</strong>",
+            "<span>",
+            "</span>",
+            "<br>",
+            "<ul>",
+            "</ul>",
+            "<ol>",
+            "</ol>",
+            "<li>",
+            "</li>",
+            "<blockquote>",
+            "</blockquote>",
+            "<h2>",
+            "</h2>",
+            "<a href=\"/a?b=1&amp;c=2\">",
+            "<a href=\"https://x.example\">",
+            "<a href=\"../up\">",
+            "</a>",
+            "text",
+            " ",
+            "\n",
+            "Баку",
+            "&amp;",
+            "&lt;",
+            "&gt;",
+            "&quot;",
+            "&nbsp;",
+            "&#169;",
+            ">",
+            "\u{a0}",
+            "&#x41;",
+        ];
+        let b = base();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut taken, mut total) = (0, 0);
+        for _ in 0..40_000 {
+            let len = 1 + rng.below(12);
+            let html: String = (0..len).map(|_| PIECES[rng.below(PIECES.len())]).collect();
+            for base in [Some(&b), None] {
+                total += 1;
+                taken += usize::from(agrees(&html, base));
+            }
+        }
+        // Most random sequences are misnested; enough are taken for the check to mean something.
+        assert!(taken > 2_000, "only {taken} of {total} taken");
+    }
+
+    /// A fragment from a small grammar: mostly well nested, with any element anywhere.
+    fn nested(rng: &mut Rng, depth: usize) -> String {
+        const TEXT: [&str; 8] = [
+            "Баку",
+            " text ",
+            "\n",
+            "a &amp; b",
+            "&quot;q&quot;",
+            "1 &gt; 0",
+            "&#8212;",
+            "\u{a0}",
+        ];
+        const WRAP: [(&str, &str); 17] = [
+            ("<p>", "</p>"),
+            ("<p class=\"x\">", "</p>"),
+            ("<b>", "</b>"),
+            ("<em>", "</em>"),
+            ("<span style=\"s\">", "</span>"),
+            ("<div>", "</div>"),
+            ("<blockquote>", "</blockquote>"),
+            ("<h2>", "</h2>"),
+            ("<pre>", "</pre>"),
+            ("<code>", "</code>"),
+            ("<a href=\"/x?a=1&amp;b=2\" title=\"t\">", "</a>"),
+            ("<a href=\"https://y.example\">", "</a>"),
+            ("<font size=\"1\">", "</font>"),
+            ("<td>", "</td>"),
+            ("<li>", "</li>"),
+            ("<sup>", "</sup>"),
+            ("<dl><dt>", "</dt></dl>"),
+        ];
+        if depth == 0 || rng.below(4) == 0 {
+            return match rng.below(10) {
+                0 => "<br>".to_string(),
+                1 => "<img src=\"/i.png\" alt=\"i\">".to_string(),
+                2 => "<img src=\"/j.png\"></img>".to_string(),
+                3 => "<dl><dt>term</dt><dd><p>definition</p></dd></dl>".to_string(),
+                _ => TEXT[rng.below(TEXT.len())].to_string(),
+            };
+        }
+        let children = |rng: &mut Rng| -> String {
+            (0..1 + rng.below(3))
+                .map(|_| nested(rng, depth - 1))
+                .collect()
+        };
+        match rng.below(12) {
+            0 => {
+                let items: String = (0..1 + rng.below(3))
+                    .map(|_| format!("<li>{}</li>", children(rng)))
+                    .collect();
+                format!("<ul>{items}</ul>")
+            }
+            1 => {
+                let rows: String = (0..1 + rng.below(2))
+                    .map(|_| {
+                        let cells: String = (0..1 + rng.below(2))
+                            .map(|_| format!("<td>{}</td>", children(rng)))
+                            .collect();
+                        format!("<tr>{cells}</tr>\n")
+                    })
+                    .collect();
+                if rng.below(2) == 0 {
+                    format!("<table>\n{rows}</table>")
+                } else {
+                    format!("<table><tbody>{rows}</tbody></table>")
+                }
+            }
+            _ => {
+                let (open, close) = WRAP[rng.below(WRAP.len())];
+                format!("{open}{}{close}", children(rng))
+            }
+        }
+    }
+
+    #[test]
+    fn grammar_fragments_agree_with_ammonia() {
+        let b = base();
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut taken, mut total) = (0, 0);
+        for _ in 0..20_000 {
+            let html = nested(&mut rng, 4);
+            for base in [Some(&b), None] {
+                total += 1;
+                taken += usize::from(agrees(&html, base));
+            }
+        }
+        println!("grammar fragments: {taken} of {total} cleaned without ammonia");
+        assert!(taken > total / 10, "only {taken} of {total} taken");
+    }
+
+    #[test]
+    fn corpus_fragments_agree_with_ammonia() {
+        let root = std::env::var("TRIBUTARY_CORPUS").map_or_else(
+            |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+            std::path::PathBuf::from,
+        );
+        let Ok(manifest) = std::fs::read_to_string(root.join("MANIFEST.tsv")) else {
+            eprintln!("no corpus at {}; skipped", root.display());
+            return;
+        };
+        let b = base();
+        let (mut taken, mut total) = (0, 0);
+        for line in manifest.lines().skip(1) {
+            let Some(path) = line.split('\t').next() else {
+                continue;
+            };
+            let Ok(bytes) = std::fs::read(root.join(path)) else {
+                continue;
+            };
+            let Ok(decoded) = crate::decode::decode(&bytes, None, usize::MAX) else {
+                continue;
+            };
+            let parsed =
+                std::panic::catch_unwind(|| feed_rs::parser::parse(decoded.text.as_bytes()).ok());
+            let Ok(Some(feed)) = parsed else {
+                continue;
+            };
+            for entry in &feed.entries {
+                let fragments = entry
+                    .summary
+                    .iter()
+                    .map(|t| t.content.as_str())
+                    .chain(entry.content.iter().filter_map(|c| c.body.as_deref()));
+                for html in fragments {
+                    for base in [Some(&b), None] {
+                        total += 1;
+                        taken += usize::from(agrees(html, base));
+                    }
+                }
+            }
+        }
+        println!("corpus fragments: {taken} of {total} cleaned without ammonia");
+        assert!(total > 500 && taken > 0, "{taken} of {total}");
+    }
+}

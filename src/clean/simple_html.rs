@@ -132,10 +132,7 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
     let mut open: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        let next = b[i..]
-            .iter()
-            .position(|&c| matches!(c, b'<' | b'>' | b'&' | b'\r' | 0xC2))
-            .map_or(b.len(), |off| i + off);
+        let next = memchr::memchr3(b'<', b'>', b'&', &b[i..]).map_or(b.len(), |off| i + off);
         let text = &html[i..next];
         // Text straight inside a table, its sections or rows is moved out by the parser;
         // only white space stays where it is.
@@ -148,7 +145,17 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
         if in_table && !text.bytes().all(|c| c.is_ascii_whitespace()) {
             return None;
         }
-        out.push_str(text);
+        // Carriage returns (the parser turns CR LF into LF) go to ammonia; U+00A0 is written
+        // back as `&nbsp;`.
+        match memchr::memchr2(b'\r', 0xC2, text.as_bytes()) {
+            None => out.push_str(text),
+            Some(_) if text.contains('\r') => return None,
+            Some(_) => {
+                for c in text.chars() {
+                    push_text_char(&mut out, c);
+                }
+            }
+        }
         i = next;
         if i == b.len() {
             break;
@@ -166,18 +173,9 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
                 out.push_str("&gt;");
                 i += 1;
             }
-            0xC2 => {
-                // U+00A0 is written back as `&nbsp;`; the other characters from U+0080 to
-                // U+00BF pass through.
-                if b.get(i + 1) == Some(&0xA0) {
-                    out.push_str("&nbsp;");
-                } else {
-                    out.push_str(&html[i..i + 2]);
-                }
-                i += 2;
-            }
-            b'<' => {
-                let end = i + b[i..].iter().position(|&c| c == b'>')?;
+            // `<`, the only other byte the search stops at.
+            _ => {
+                let end = i + memchr::memchr(b'>', &b[i..])?;
                 let tag = &html[i + 1..end];
                 i = end + 1;
                 if tag == "/img" {
@@ -211,8 +209,6 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
                     }
                 }
             }
-            // Carriage returns: the parser turns CR LF into LF.
-            _ => return None,
         }
     }
     open.is_empty().then_some(out)

@@ -383,10 +383,7 @@ impl<'a> Lexer<'a> {
             return None;
         }
         if b[start] != b'<' {
-            let end = b[start..]
-                .iter()
-                .position(|&c| c == b'<')
-                .map_or(b.len(), |i| start + i);
+            let end = memchr::memchr(b'<', &b[start..]).map_or(b.len(), |i| start + i);
             self.pos = end;
             return Some(Token::Text(Span { start, end }));
         }
@@ -413,7 +410,7 @@ impl<'a> Lexer<'a> {
             }
         } else if rest.len() > 2 && rest[1] == b'/' && is_name_start(rest[2]) {
             let name_end = self.name_end(start + 2);
-            match b[name_end..].iter().position(|&c| c == b'>') {
+            match memchr::memchr(b'>', &b[name_end..]) {
                 Some(i) => {
                     let end = name_end + i + 1;
                     let name = Span {
@@ -956,7 +953,7 @@ fn fix_references(
 ) {
     let b = text.as_bytes();
     let mut i = start;
-    while let Some(off) = b[i..end].iter().position(|&c| c == b'&') {
+    while let Some(off) = memchr::memchr(b'&', &b[i..end]) {
         i += off;
         if let Some(run) = double_encoded_run(text, i, end, declared) {
             edits.push(Edit {
@@ -1120,7 +1117,7 @@ fn fix_c1_controls(text: &str, span: Span, edits: &mut Vec<Edit>, tally: &mut Ta
     let region = &text.as_bytes()[span.start..span.end];
     let mut from = 0;
     // In UTF-8, U+0080..U+009F are 0xC2 0x80..=0x9F.
-    while let Some(off) = region[from..].iter().position(|&c| c == 0xC2) {
+    while let Some(off) = memchr::memchr(0xC2, &region[from..]) {
         let at = from + off;
         if let Some(&low @ 0x80..=0x9F) = region.get(at + 1)
             && let Some(c) = windows_1252_char(low)

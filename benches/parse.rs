@@ -12,7 +12,8 @@
 //! over all inputs that both read (total bytes over total median time). The target is a ratio
 //! of at least 0.6: recovering from broken feeds must cost little on clean ones.
 //!
-//! `TRIBUTARY_BENCH_ROUNDS` (default 15) sets the rounds per input.
+//! `TRIBUTARY_BENCH_ROUNDS` (default 15) sets the rounds per input; `TRIBUTARY_BENCH_ONLY`
+//! keeps the inputs whose name contains it (for profiling one of them).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -30,7 +31,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(15usize)
         .max(1);
-    let inputs = inputs();
+    let only = std::env::var("TRIBUTARY_BENCH_ONLY").unwrap_or_default();
+    let inputs: Vec<_> = inputs()
+        .into_iter()
+        .filter(|input| input.name.contains(&only))
+        .collect();
     let ctx = ParseContext {
         base: url::Url::parse("https://news.example/feed").ok(),
         zone: chrono_tz::UTC,

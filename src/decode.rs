@@ -107,8 +107,19 @@ pub fn decode(
         // RFC 7303: text/plain is not XML; read anyway, but the server is misconfigured.
         warnings.push("the server sent it as text/plain, not as a feed or XML type".to_owned());
     }
-    let choice = choose_charset(&body, content_type, &mut warnings);
-    let mut text = transcode(body, choice, &mut warnings);
+    // Validated once: the charset choice asks, and valid UTF-8 is then copied as it is.
+    let utf8 = std::str::from_utf8(&body).ok();
+    let choice = choose_charset(&body, utf8.is_some(), content_type, &mut warnings);
+    let valid_utf8_text = match (choice.charset, utf8) {
+        (Charset::Web(encoding), Some(valid)) if encoding == UTF_8 => {
+            Some(valid.get(choice.bom_len..).unwrap_or_default().to_owned())
+        }
+        _ => None,
+    };
+    let mut text = match valid_utf8_text {
+        Some(text) => text,
+        None => transcode(body, choice, &mut warnings),
+    };
     repair_double_encoding(&mut text, &mut warnings);
     rewrite_declared_encoding(&mut text);
     Ok(Decoded {
@@ -291,7 +302,13 @@ struct Choice {
     bom_len: usize,
 }
 
-fn choose_charset(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<String>) -> Choice {
+/// `utf8`: whether `bytes` are valid UTF-8 as a whole.
+fn choose_charset(
+    bytes: &[u8],
+    utf8: bool,
+    content_type: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Choice {
     let http_label = content_type.and_then(charset_param);
     let media = content_type.map(media_type).unwrap_or("");
     let http_authoritative = http_label.is_some() && charset_is_authoritative(media);
@@ -319,7 +336,7 @@ fn choose_charset(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<S
     let layout = wide_layout(bytes);
     if http_authoritative
         && let Some(label) = http_label
-        && let Some(charset) = follow_label(label, Source::ContentType, bytes, layout, warnings)
+        && let Some(charset) = follow_label(label, Source::ContentType, bytes, utf8, layout, warnings)
     {
         return plain(charset);
     }
@@ -328,18 +345,18 @@ fn choose_charset(bytes: &[u8], content_type: Option<&str>, warnings: &mut Vec<S
         return plain(wide);
     }
     if let Some((label, source)) = document_label(bytes, media)
-        && let Some(charset) = follow_label(&label, source, bytes, None, warnings)
+        && let Some(charset) = follow_label(&label, source, bytes, utf8, None, warnings)
     {
         return plain(charset);
     }
     // A charset on some other media type (say application/octet-stream) is only a hint.
     if !http_authoritative
         && let Some(label) = http_label
-        && let Some(charset) = follow_label(label, Source::ContentType, bytes, None, warnings)
+        && let Some(charset) = follow_label(label, Source::ContentType, bytes, utf8, None, warnings)
     {
         return plain(charset);
     }
-    plain(sniff_undeclared(bytes, warnings))
+    plain(sniff_undeclared(bytes, utf8, warnings))
 }
 
 /// The media type of a Content-Type value, without parameters.
@@ -423,10 +440,12 @@ fn looks_like_ascii_markup(bytes: &[u8]) -> bool {
 
 /// Applies a declared label, checking it against the bytes. `None` means the label is unknown
 /// or plainly wrong, and the next source in precedence order decides.
+/// `utf8`: whether `bytes` are valid UTF-8 as a whole.
 fn follow_label(
     label: &str,
     source: Source,
     bytes: &[u8],
+    utf8: bool,
     layout: Option<Charset>,
     warnings: &mut Vec<String>,
 ) -> Option<Charset> {
@@ -474,7 +493,7 @@ fn follow_label(
     }
 
     if encoding == UTF_8 {
-        if std::str::from_utf8(bytes).is_ok() {
+        if utf8 {
             return Some(charset);
         }
         let guess = guess_legacy(bytes);
@@ -493,7 +512,7 @@ fn follow_label(
             label.trim().to_ascii_lowercase().as_str(),
             "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso-ir-6" | "us" | "iso646-us" | "cp367"
         );
-        if names_ascii && !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
+        if names_ascii && !utf8 {
             warnings.push(format!(
                 "declared {} in {} but {} bytes are not ASCII; read them as windows-1252",
                 quoted(label),
@@ -501,7 +520,7 @@ fn follow_label(
                 bytes.iter().filter(|b| !b.is_ascii()).count()
             ));
         }
-        if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
+        if !bytes.is_ascii() && utf8 {
             warnings.push(format!(
                 "declared {} in {} but the bytes are valid multi-byte UTF-8; decoded as UTF-8",
                 encoding.name(),
@@ -610,8 +629,8 @@ fn document_label<'a>(bytes: &'a [u8], media: &str) -> Option<(Cow<'a, str>, Sou
 }
 
 /// No usable declaration: UTF-8 if the bytes are UTF-8, else a guess among legacy encodings.
-fn sniff_undeclared(bytes: &[u8], warnings: &mut Vec<String>) -> Charset {
-    if std::str::from_utf8(bytes).is_ok() {
+fn sniff_undeclared(bytes: &[u8], utf8: bool, warnings: &mut Vec<String>) -> Charset {
+    if utf8 {
         return Charset::Web(UTF_8);
     }
     let guess = guess_legacy(bytes);

@@ -195,12 +195,9 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
                     if open.pop() != Some(name) {
                         return None;
                     }
-                    if !UNWRAPPED.contains(&name) {
-                        out.push_str("</");
-                        out.push_str(name);
-                        out.push('>');
-                    }
+                    push_end_tag(&mut out, name);
                 } else {
+                    close_implied(tag, &mut open, &mut out);
                     if (tag == "tr" || tag.starts_with("tr ")) && open.last() == Some(&"table") {
                         // Rows straight in a table get the <tbody> the parser gives them.
                         out.push_str("<tbody>");
@@ -218,7 +215,46 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
             }
         }
     }
-    open.is_empty().then_some(out)
+    // At the end the parser closes whatever is still open.
+    while let Some(name) = open.pop() {
+        push_end_tag(&mut out, name);
+    }
+    Some(out)
+}
+
+/// An end tag as the serializer writes it; nothing for unwrapped elements.
+fn push_end_tag(out: &mut String, name: &str) {
+    match name {
+        IMPLICIT_TBODY => out.push_str("</tbody>"),
+        name if UNWRAPPED.contains(&name) => {}
+        name => {
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
+    }
+}
+
+/// End tags HTML lets a writer leave out: a paragraph ends where a block starts, a list item
+/// where the next one starts. Only the plain cases, where the unclosed element is the current
+/// one, are closed here; in any other, the start tag is not allowed to open and ammonia runs.
+fn close_implied(tag: &str, open: &mut Vec<&str>, out: &mut String) {
+    let name = &tag[..tag.find([' ', '/']).unwrap_or(tag.len())];
+    // Blocks that close an open paragraph (a table does so only outside quirks mode).
+    let closes_p =
+        (BLOCK.contains(&name) && name != "table") || matches!(name, "li" | "dt" | "dd" | "hr");
+    if closes_p && open.last() == Some(&"p") {
+        open.pop();
+        out.push_str("</p>");
+    }
+    let closes_own = match name {
+        "li" => open.last() == Some(&"li"),
+        "dt" | "dd" => matches!(open.last(), Some(&("dt" | "dd"))),
+        _ => false,
+    };
+    if closes_own && let Some(item) = open.pop() {
+        push_end_tag(out, item);
+    }
 }
 
 /// Writes a start tag (the text between `<` and `>`) as ammonia would, when it can: a known
@@ -508,7 +544,6 @@ mod tests {
             "<a href=\"/x\" href=\"/y\">x</a>",
             "<p ONCLICK=\"x\">p</p>",
             "<P>upper</P>",
-            "<p>unclosed",
             "<b><p>block in inline</p></b>",
             "<p><p>nested</p></p>",
             "<p><div>div in p</div></p>",
@@ -657,7 +692,7 @@ mod tests {
             "&#8212;",
             "\u{a0}",
         ];
-        const WRAP: [(&str, &str); 19] = [
+        const WRAP: [(&str, &str); 21] = [
             ("<p>", "</p>"),
             ("<p class=\"x\">", "</p>"),
             ("<b>", "</b>"),
@@ -677,6 +712,8 @@ mod tests {
             ("<dl><dt>", "</dt></dl>"),
             ("<a href='/s?q=1' rel=\"me\" class='c'>", "</a>"),
             ("<strike>", "</strike>"),
+            ("<p>", ""),
+            ("<li>", ""),
         ];
         if depth == 0 || rng.below(4) == 0 {
             return match rng.below(10) {

@@ -28,9 +28,9 @@ use url::Url;
 use super::{LINK_REL, URL_SCHEMES};
 
 /// Elements that may hold text and inline elements, and appear inside blocks or each other.
-const INLINE: [&str; 22] = [
-    "strike", "del", "ins", "abbr", "kbd", "samp", "var", "tt", "a", "b", "i", "em", "strong",
-    "code", "sub", "sup", "small", "s", "u", "span", "cite", "mark",
+const INLINE: [&str; 24] = [
+    "time", "q", "strike", "del", "ins", "abbr", "kbd", "samp", "var", "tt", "a", "b", "i", "em",
+    "strong", "code", "sub", "sup", "small", "s", "u", "span", "cite", "mark",
 ];
 
 /// Blocks: allowed only where no paragraph, heading, inline element or link is open.
@@ -89,40 +89,64 @@ const MAX_DEPTH: usize = 32;
 
 /// What the sanitizer keeps, read from its own configuration so the two cannot drift apart.
 struct Rules {
-    tags: HashSet<&'static str>,
-    clean_content_tags: HashSet<&'static str>,
-    tag_attributes: HashMap<&'static str, HashSet<&'static str>>,
-    generic_attributes: HashSet<&'static str>,
+    /// The elements this module reads that the sanitizer lets through as they are (kept) or
+    /// without their tags (unwrapped), each with the attributes it keeps on them.
+    elements: Vec<Element>,
     /// False when the sanitizer is configured in a way this module does not reproduce
     /// (attribute value lists, forced values, allowed classes, attribute prefixes, denied
     /// relative URLs): then every fragment goes to ammonia.
     usable: bool,
 }
 
+/// One element the fast path may write.
+struct Element {
+    name: &'static str,
+    unwrapped: bool,
+    attributes: Vec<&'static str>,
+}
+
 impl Rules {
     /// The rules of `sanitizer` (its URL handling aside, which depends on the base).
     fn of(sanitizer: &ammonia::Builder<'static>) -> Rules {
+        let tags = sanitizer.clone_tags();
+        let clean_content_tags = sanitizer.clone_clean_content_tags();
+        let tag_attributes: HashMap<&str, HashSet<&str>> = sanitizer.clone_tag_attributes();
+        let generic = sanitizer.clone_generic_attributes();
+        let elements = INLINE
+            .iter()
+            .chain(&BLOCK)
+            .chain(&VOID)
+            .chain(&PARTS)
+            .chain(&UNWRAPPED)
+            .chain(&["li"])
+            .copied()
+            .filter_map(|name| {
+                let unwrapped = UNWRAPPED.contains(&name);
+                // An unwrapped element must be one ammonia unwraps: not kept, and not removed
+                // with its content.
+                let as_expected = if unwrapped {
+                    !tags.contains(name) && !clean_content_tags.contains(name)
+                } else {
+                    tags.contains(name)
+                };
+                as_expected.then(|| Element {
+                    name,
+                    unwrapped,
+                    attributes: generic
+                        .iter()
+                        .chain(tag_attributes.get(name).into_iter().flatten())
+                        .copied()
+                        .collect(),
+                })
+            })
+            .collect();
         let usable = sanitizer.clone_tag_attribute_values().is_empty()
             && sanitizer.clone_set_tag_attribute_values().is_empty()
             && sanitizer.clone_allowed_classes().is_empty()
             && sanitizer.clone_generic_attribute_prefixes().is_none()
             && !sanitizer.is_url_relative_deny()
             && sanitizer.clone_url_schemes() == URL_SCHEMES.into_iter().collect();
-        Rules {
-            tags: sanitizer.clone_tags(),
-            clean_content_tags: sanitizer.clone_clean_content_tags(),
-            tag_attributes: sanitizer.clone_tag_attributes(),
-            generic_attributes: sanitizer.clone_generic_attributes(),
-            usable,
-        }
-    }
-
-    fn keeps_attribute(&self, tag: &str, attribute: &str) -> bool {
-        self.generic_attributes.contains(attribute)
-            || self
-                .tag_attributes
-                .get(tag)
-                .is_some_and(|a| a.contains(attribute))
+        Rules { elements, usable }
     }
 }
 
@@ -181,6 +205,15 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
                 i += 1;
             }
             // `<`, the only other byte the search stops at.
+            _ if html[i..].starts_with("<!--") => {
+                // Comments are removed. Only the plain form: no `--` inside, not `<!-->`.
+                let body_end = i + 4 + html[i + 4..].find("-->")?;
+                let body = &html[i + 4..body_end];
+                if body.starts_with('>') || body.starts_with("->") || body.contains("--") {
+                    return None;
+                }
+                i = body_end + 3;
+            }
             _ => {
                 let end = i + memchr::memchr(b'>', &b[i..])?;
                 let tag = &html[i + 1..end];
@@ -268,21 +301,9 @@ fn start_tag(
 ) -> Option<&'static str> {
     let tag = tag.strip_suffix('/').unwrap_or(tag);
     let name_end = tag.find(' ').unwrap_or(tag.len());
-    let name = INLINE
-        .iter()
-        .chain(&BLOCK)
-        .chain(&VOID)
-        .chain(&PARTS)
-        .chain(&UNWRAPPED)
-        .chain(&["li"])
-        .copied()
-        .find(|n| *n == &tag[..name_end])?;
-    let unwrapped = UNWRAPPED.contains(&name);
-    if rules.tags.contains(name) == unwrapped
-        || (unwrapped && rules.clean_content_tags.contains(name))
-        || !may_open(name, open)
-        || open.len() >= MAX_DEPTH
-    {
+    let element = rules.elements.iter().find(|e| e.name == &tag[..name_end])?;
+    let (name, unwrapped) = (element.name, element.unwrapped);
+    if !may_open(name, open) || open.len() >= MAX_DEPTH {
         return None;
     }
     let mut kept = String::new();
@@ -316,7 +337,7 @@ fn start_tag(
         if !rest.is_empty() && !rest.starts_with(' ') {
             return None;
         }
-        if !rules.keeps_attribute(name, attribute) {
+        if !element.attributes.contains(&attribute) {
             continue;
         }
         let value = if matches!(attribute, "href" | "src") {
@@ -556,7 +577,8 @@ mod tests {
             "a &#150; b",
             "a &#0; b",
             "line\r\nbreak",
-            "<!-- comment --> x",
+            "<!--> x",
+            "<!-- a -- b --> x",
             "<pre>\ncode</pre>",
             "x <",
         ] {
@@ -593,7 +615,7 @@ mod tests {
 
     #[test]
     fn generated_fragments_agree_with_ammonia() {
-        const PIECES: [&str; 70] = [
+        const PIECES: [&str; 73] = [
             "<table>",
             "</table>",
             "<tr>",
@@ -616,6 +638,9 @@ mod tests {
             "<a>",
             "<a href='/q' rel=\"x\">",
             "<hr>",
+            "<!-- c -->",
+            "<!--",
+            "-->",
             "<del>",
             "</del>",
             "<span lang=\"ru\">",
@@ -692,7 +717,7 @@ mod tests {
             "&#8212;",
             "\u{a0}",
         ];
-        const WRAP: [(&str, &str); 21] = [
+        const WRAP: [(&str, &str); 22] = [
             ("<p>", "</p>"),
             ("<p class=\"x\">", "</p>"),
             ("<b>", "</b>"),
@@ -712,6 +737,7 @@ mod tests {
             ("<dl><dt>", "</dt></dl>"),
             ("<a href='/s?q=1' rel=\"me\" class='c'>", "</a>"),
             ("<strike>", "</strike>"),
+            ("<!-- note -->", "<time datetime=\"2026\">"),
             ("<p>", ""),
             ("<li>", ""),
         ];

@@ -1067,7 +1067,15 @@ fn double_encoded_run(
             while j < end && is_name_char(b[j]) {
                 j += 1;
             }
-            if j == at + 1 || j >= end || b[j] != b';' || declared.contains(&text[at + 1..j]) {
+            let name = &text[at + 1..j.min(end)];
+            // The XML names stand for ASCII characters; checked first, as they are by far the
+            // most common references.
+            if j == at + 1
+                || j >= end
+                || b[j] != b';'
+                || is_xml_entity(name)
+                || declared.contains(name)
+            {
                 break;
             }
             match html_entity(&text[at + 1..j]) {

@@ -336,7 +336,8 @@ fn choose_charset(
     let layout = wide_layout(bytes);
     if http_authoritative
         && let Some(label) = http_label
-        && let Some(charset) = follow_label(label, Source::ContentType, bytes, utf8, layout, warnings)
+        && let Some(charset) =
+            follow_label(label, Source::ContentType, bytes, utf8, layout, warnings)
     {
         return plain(charset);
     }

@@ -384,9 +384,10 @@ fn attribute_value(raw: &str) -> Option<String> {
     Some(value)
 }
 
-/// A character reference at the start of `text` and its length: the five XML names, `&nbsp;`
-/// and numeric references to ordinary characters. Anything else is left to ammonia (HTML
-/// knows two thousand names, and maps some numbers to other characters).
+/// A character reference at the start of `text` and its length: the five XML names, the HTML 4
+/// names and numeric references to ordinary characters, each ended by `;`. Anything else is
+/// left to ammonia (HTML knows two thousand names, reads some without `;`, and maps some
+/// numbers to other characters).
 fn reference(text: &str) -> Option<(char, usize)> {
     let end = text.as_bytes().iter().take(12).position(|&c| c == b';')?;
     let name = &text[1..end];
@@ -397,6 +398,8 @@ fn reference(text: &str) -> Option<(char, usize)> {
         "quot" => '"',
         "apos" => '\'',
         "nbsp" => '\u{a0}',
+        // HTML 4 names: the HTML parser knows them all, with the same meaning.
+        _ if !name.starts_with('#') => char::from_u32(crate::parse::repair::html_entity(name)?)?,
         _ => {
             let digits = name.strip_prefix('#')?;
             let value = match digits.strip_prefix(['x', 'X']) {
@@ -521,6 +524,7 @@ mod tests {
         let b = base();
         for html in [
             "Plain text, with &amp; and &lt;tags&gt; &quot;quoted&quot; &#8212; and &#x2019;.",
+            "Caf&eacute; &mdash; &copy; 2026 &rsquo;&hellip;&euro;",
             "<p>Переговоры в Баку.</p><p>Подробнее: <a href=\"/ru/1\">здесь</a>.</p>",
             "<p>One<br>two <b>bold <i>both</i></b></p>",
             "<ul>\n<li>one</li>\n<li><p>two</p></li>\n</ul>",
@@ -573,7 +577,8 @@ mod tests {
             "<iframe src=\"/x\"></iframe>",
             "<table>x<tr><td>y</td></tr></table>",
             "<td>cell outside a table</td>",
-            "a &copy; b",
+            "a &hearts b",
+            "a &NotANamedEntity; b",
             "a &#150; b",
             "a &#0; b",
             "line\r\nbreak",
@@ -615,7 +620,7 @@ mod tests {
 
     #[test]
     fn generated_fragments_agree_with_ammonia() {
-        const PIECES: [&str; 73] = [
+        const PIECES: [&str; 74] = [
             "<table>",
             "</table>",
             "<tr>",
@@ -639,6 +644,7 @@ mod tests {
             "<a href='/q' rel=\"x\">",
             "<hr>",
             "<!-- c -->",
+            "&mdash;&eacute;",
             "<!--",
             "-->",
             "<del>",

@@ -857,7 +857,8 @@ const HTML4_ENTITIES: [(&str, u32); 252] = [
     ("euro", 8364),
 ];
 
-fn html_entity(name: &str) -> Option<u32> {
+/// The code point of an HTML 4 named character reference (`eacute`, `mdash`, …).
+pub(crate) fn html_entity(name: &str) -> Option<u32> {
     static TABLE: OnceLock<HashMap<&'static str, u32>> = OnceLock::new();
     TABLE
         .get_or_init(|| HTML4_ENTITIES.iter().copied().collect())

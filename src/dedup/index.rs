@@ -4,9 +4,9 @@
 //! tokens to possibly be the same story. Answering that in SQL means reading the posting list
 //! of every title token, and common tokens ("Baku", "government") have thousands of postings
 //! in a busy window: that query was most of the cost of storing an entry. Here the postings
-//! are plain vectors of slot numbers, walked only for the rarer tokens a match must share
-//! (prefix filtering), and [`titles_may_match`] leaves only the entries that can be the same
-//! story for the store to load and compare in full.
+//! are plain vectors of slot numbers, so counting the shared tokens of every entry in the
+//! window costs microseconds, and [`titles_may_match`] leaves only the entries that can be the
+//! same story for the store to load and compare in full.
 //!
 //! The index holds no SQL: the store loads it from its `dedup_index` table, adds each entry it
 //! commits and trims it as it trims the table.
@@ -43,7 +43,7 @@ pub struct TitleIndex {
     feed_ids: HashMap<String, u32>,
     slots: Vec<Slot>,
     dead: usize,
-    /// Scratch: marks of the slots a query reached, all zero between queries.
+    /// Scratch: shared-token counts by slot, all zero between queries.
     counts: Vec<u16>,
     touched: Vec<u32>,
 }
@@ -143,50 +143,28 @@ impl TitleIndex {
     ) -> Vec<Candidate> {
         let own_feed = self.feed_ids.get(feed_id).copied();
         let mut n = 0;
-        let mut known: Vec<u32> = Vec::new();
         for token in tokens {
             n += 1;
-            if let Some(&id) = self.token_ids.get(token) {
-                known.push(id);
-            }
-        }
-        known.sort_unstable();
-        known.dedup();
-        // The fewest tokens a match can share: the title bound at its most lenient, for a
-        // title made of the shared tokens alone (any longer title needs as many or more).
-        let Some(min_shared) = (1..=n).find(|&s| titles_may_match(s, n, s, threshold)) else {
-            return Vec::new();
-        };
-        if known.len() < min_shared {
-            return Vec::new();
-        }
-        // Prefix filtering: a title sharing `min_shared` of the known tokens shares at least
-        // one of the `known.len() - min_shared + 1` rarest, so the postings of the most
-        // common tokens, the longest by far, need not be walked.
-        let mut by_rarity = known.clone();
-        by_rarity.sort_by_key(|&id| self.postings[id as usize].len());
-        for &id in &by_rarity[..known.len() - min_shared + 1] {
+            let Some(&id) = self.token_ids.get(token) else {
+                continue;
+            };
             for &slot in &self.postings[id as usize] {
-                let mark = &mut self.counts[slot as usize];
-                if *mark == 0 {
-                    *mark = 1;
+                let count = &mut self.counts[slot as usize];
+                if *count == 0 {
                     self.touched.push(slot);
                 }
+                *count = count.saturating_add(1);
             }
         }
         let mut found = Vec::new();
         for slot in self.touched.drain(..) {
-            self.counts[slot as usize] = 0;
+            let shared = std::mem::take(&mut self.counts[slot as usize]) as usize;
             let s = &self.slots[slot as usize];
-            if !s.live || Some(s.feed) == own_feed || !(lo..=hi).contains(&s.at) {
-                continue;
-            }
-            let shared = s
-                .tokens
-                .iter()
-                .filter(|t| known.binary_search(t).is_ok())
-                .count();
-            if titles_may_match(shared, n, s.tokens.len(), threshold) {
+            if s.live
+                && Some(s.feed) != own_feed
+                && (lo..=hi).contains(&s.at)
+                && titles_may_match(shared, n, s.tokens.len(), threshold)
+            {
                 found.push(Candidate {
                     entry_id: s.entry_id,
                     shared,
@@ -277,7 +255,6 @@ mod tests {
         let found = i.candidates(NEW, "digest", (0, 1000), 0.6, 30);
         assert_eq!(found.iter().map(|c| c.entry_id).collect::<Vec<_>>(), [5]);
     }
-
     /// Every indexed entry, checked one by one: what the candidates must be.
     fn brute_force(
         entries: &[(i64, &str, i64, Vec<String>)],
@@ -304,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn prefix_filtering_finds_exactly_what_checking_every_entry_finds() {
+    fn candidates_are_exactly_what_checking_every_entry_finds() {
         // Titles drawn from a skewed vocabulary, so some tokens are in most titles.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut below = |n: u64| {

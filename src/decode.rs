@@ -110,15 +110,11 @@ pub fn decode(
     // Validated once: the charset choice asks, and valid UTF-8 is then copied as it is.
     let utf8 = std::str::from_utf8(&body).ok();
     let choice = choose_charset(&body, utf8.is_some(), content_type, &mut warnings);
-    let valid_utf8_text = match (choice.charset, utf8) {
+    let mut text = match (choice.charset, utf8) {
         (Charset::Web(encoding), Some(valid)) if encoding == UTF_8 => {
-            Some(valid.get(choice.bom_len..).unwrap_or_default().to_owned())
+            valid.get(choice.bom_len..).unwrap_or_default().to_owned()
         }
-        _ => None,
-    };
-    let mut text = match valid_utf8_text {
-        Some(text) => text,
-        None => transcode(body, choice, &mut warnings),
+        _ => transcode(body, choice, &mut warnings),
     };
     repair_double_encoding(&mut text, &mut warnings);
     rewrite_declared_encoding(&mut text);

@@ -388,8 +388,8 @@ pub fn titles_may_match(shared: usize, a_len: usize, b_len: usize, threshold: f6
     let jaccard = shared as f64 / union as f64;
     let containment = shared as f64 / smaller as f64;
     // The weakest title rules: a reworded title over the same text (0.3), or the threshold
-    // itself when it is set lower; one title inside the other; the same title.
-    jaccard >= threshold.min(0.3) || (containment >= 0.85 && smaller >= 4) || jaccard >= 1.0
+    // itself when it is set lower (the same title passes it too); one title inside the other.
+    jaccard >= threshold.min(0.3) || (containment >= 0.85 && smaller >= 4)
 }
 
 /// How alike two stories are, and whether they are the same story at `threshold`

@@ -110,9 +110,7 @@ pub fn parse_feed(text: &str, ctx: &ParseContext) -> Result<ParsedFeed, ParseErr
     // RSS `<ttl>` and the syndication module's `sy:updatePeriod`: the longer one wins.
     let syndication = syndication_minutes(trimmed);
     feed.ttl = feed.ttl.max(syndication);
-    let mut parsed = map_feed(feed, format, ctx, warnings);
-    parsed.well_formed = well_formed;
-    Ok(parsed)
+    Ok(map_feed(feed, format, ctx, warnings, well_formed))
 }
 
 /// How often the feed says it changes, from `sy:updatePeriod` / `sy:updateFrequency`, in minutes.
@@ -237,6 +235,7 @@ fn map_feed(
     format: FeedFormat,
     ctx: &ParseContext,
     mut warnings: Vec<String>,
+    well_formed: bool,
 ) -> ParsedFeed {
     let base = ctx.base.as_ref();
     let title = feed.title.as_ref().map(text_to_plain).unwrap_or_default();
@@ -245,10 +244,7 @@ fn map_feed(
     for (i, entry) in feed.entries.into_iter().enumerate() {
         match map_entry(entry, ctx) {
             Some(e) => entries.push(e),
-            None => warnings.push(format!(
-                "item {} is empty (no title, link, content, id, date, author or category); skipped",
-                i + 1
-            )),
+            None => warnings.push(format!("item {} {EMPTY_ITEM}; skipped", i + 1)),
         }
     }
     ParsedFeed {
@@ -257,7 +253,7 @@ fn map_feed(
         link,
         entries,
         warnings,
-        well_formed: true,
+        well_formed,
         ttl_minutes: feed.ttl,
     }
 }
@@ -392,6 +388,9 @@ fn map_entry(entry: Entry, ctx: &ParseContext) -> Option<NewEntry> {
         authors,
     })
 }
+
+/// What the warning for a dropped item says of it.
+pub const EMPTY_ITEM: &str = "is empty (no title, link, content, id, date, author or category)";
 
 /// The title of an item that has nothing to be titled by.
 const UNTITLED: &str = "(no title)";

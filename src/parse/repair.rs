@@ -973,12 +973,7 @@ fn fix_references(
                 continue;
             }
         } else {
-            let mut j = i + 1;
-            if j < end && is_name_start(b[j]) {
-                while j < end && is_name_char(b[j]) {
-                    j += 1;
-                }
-            }
+            let j = entity_name_end(b, i + 1, end);
             if j > i + 1 && j < end && b[j] == b';' {
                 let name = &text[i + 1..j];
                 if !is_xml_entity(name) && !declared.contains(name) {
@@ -1032,6 +1027,18 @@ fn fix_references(
     }
 }
 
+/// Where the entity name starting at `from` ends (`from` itself when there is none), reading
+/// no further than `end`.
+fn entity_name_end(b: &[u8], from: usize, end: usize) -> usize {
+    let mut j = from;
+    if j < end && is_name_start(b[j]) {
+        while j < end && is_name_char(b[j]) {
+            j += 1;
+        }
+    }
+    j
+}
+
 /// A run of adjacent character references spelling UTF-8 bytes, decoded.
 struct RefRun {
     end: usize,
@@ -1064,11 +1071,8 @@ fn double_encoded_run(
                 _ => break,
             }
         } else {
-            let mut j = at + 1;
-            while j < end && is_name_char(b[j]) {
-                j += 1;
-            }
-            let name = &text[at + 1..j.min(end)];
+            let j = entity_name_end(b, at + 1, end);
+            let name = &text[at + 1..j];
             // The XML names stand for ASCII characters; checked first, as they are by far the
             // most common references.
             if j == at + 1

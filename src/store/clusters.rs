@@ -240,9 +240,7 @@ impl IndexCache {
         now: DateTime<Utc>,
         settings: &DedupSettings,
     ) -> Result<(), StoreError> {
-        let keep =
-            chrono::TimeDelta::from_std(settings.window * 2).unwrap_or(chrono::TimeDelta::days(6));
-        let cut = (now - keep).timestamp();
+        let cut = (now - settings.window() * 2).timestamp();
         tx.prepare_cached("DELETE FROM dedup_index WHERE seen < ?1")?
             .execute([cut])?;
         self.pending_trim = Some(cut);

@@ -23,8 +23,8 @@ fn ctx() -> ParseContext {
     }
 }
 
-fn read(bytes: &[u8], content_type: Option<&str>) -> ParsedFeed {
-    process_document(bytes, content_type, &ctx(), MAX_BODY)
+fn read(bytes: &[u8]) -> ParsedFeed {
+    process_document(bytes, None, &ctx(), MAX_BODY)
         .unwrap_or_else(|e| panic!("the document was refused: {e}"))
 }
 
@@ -92,7 +92,7 @@ fn trap_1_utf16_be_with_bom_does_not_panic() {
         !matches!(alone, Ok(true)),
         "feed-rs alone should not read it"
     );
-    assert_two_cyrillic_entries(&read(&bytes, None));
+    assert_two_cyrillic_entries(&read(&bytes));
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn trap_2_utf16_be_without_bom() {
         "<?xml version=\"1.0\" encoding=\"UTF-16\"?>",
         "version=\"2.0\"",
     );
-    assert_two_cyrillic_entries(&read(&utf16(&doc, false, false), None));
+    assert_two_cyrillic_entries(&read(&utf16(&doc, false, false)));
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn trap_3_utf16_le_with_and_without_bom() {
         "version=\"2.0\"",
     );
     for bom in [true, false] {
-        let feed = read(&utf16(&doc, true, bom), None);
+        let feed = read(&utf16(&doc, true, bom));
         assert_two_cyrillic_entries(&feed);
         assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
     }
@@ -123,7 +123,7 @@ fn trap_4_utf32_be_with_bom() {
         "<?xml version=\"1.0\" encoding=\"UTF-32\"?>",
         "version=\"2.0\"",
     );
-    assert_two_cyrillic_entries(&read(&utf32(&doc, false, true), None));
+    assert_two_cyrillic_entries(&read(&utf32(&doc, false, true)));
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn trap_5_utf32_le_without_bom() {
         "<?xml version=\"1.0\" encoding=\"UTF-32\"?>",
         "version=\"2.0\"",
     );
-    assert_two_cyrillic_entries(&read(&utf32(&doc, true, false), None));
+    assert_two_cyrillic_entries(&read(&utf32(&doc, true, false)));
 }
 
 #[test]
@@ -142,33 +142,33 @@ fn trap_6_undeclared_latin1() {
                </channel></rss>";
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(doc);
     assert!(feed_rs::parser::parse(&bytes[..]).is_err());
-    let feed = read(&bytes, None);
+    let feed = read(&bytes);
     assert_eq!(titles(&feed), ["Réunion à Genève"]);
     assert!(!feed.warnings.is_empty(), "the guess is reported");
 }
 
 #[test]
 fn trap_7_rss_without_version() {
-    let feed = read(rss_with("", "").as_bytes(), None);
+    let feed = read(rss_with("", "").as_bytes());
     assert_two_cyrillic_entries(&feed);
     assert!(feed.well_formed, "a missing version is not broken XML");
 }
 
 #[test]
 fn trap_8_rss_0_93() {
-    assert_two_cyrillic_entries(&read(rss_with("", "version=\"0.93\"").as_bytes(), None));
+    assert_two_cyrillic_entries(&read(rss_with("", "version=\"0.93\"").as_bytes()));
 }
 
 #[test]
 fn trap_9_rss_0_94() {
-    assert_two_cyrillic_entries(&read(rss_with("", "version=\"0.94\"").as_bytes(), None));
+    assert_two_cyrillic_entries(&read(rss_with("", "version=\"0.94\"").as_bytes()));
 }
 
 #[test]
 fn trap_10_rss_2_01() {
     let doc = rss_with("", "version=\"2.01\"");
     assert!(feed_rs::parser::parse(doc.as_bytes()).is_err());
-    assert_two_cyrillic_entries(&read(doc.as_bytes(), None));
+    assert_two_cyrillic_entries(&read(doc.as_bytes()));
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn trap_11_atom_0_3_keeps_its_entries_and_dates() {
 </feed>"#;
     let alone = feed_rs::parser::parse(doc.as_bytes()).unwrap();
     assert!(alone.entries.is_empty(), "feed-rs alone loses the entries");
-    let feed = read(doc.as_bytes(), None);
+    let feed = read(doc.as_bytes());
     assert_eq!(titles(&feed), ["Pipeline talks resume"]);
     let e = &feed.entries[0];
     assert_eq!(e.link.as_deref(), Some("https://digest.example/1"));
@@ -204,7 +204,7 @@ fn trap_12_atom_0_3_base64_content() {
     let doc = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>T</title>
   <entry><title>b64</title><link rel="alternate" href="https://digest.example/2"/>
     <content type="text/html" mode="base64">PHA+SGVsbG88L3A+</content></entry></feed>"#;
-    let feed = read(doc.as_bytes(), None);
+    let feed = read(doc.as_bytes());
     assert_eq!(feed.entries[0].content.as_deref(), Some("<p>Hello</p>"));
 }
 
@@ -216,7 +216,7 @@ fn trap_13_rss_in_the_userland_namespace() {
     );
     let alone = feed_rs::parser::parse(doc.as_bytes());
     assert!(alone.map_or(true, |f| f.entries.is_empty()));
-    assert_two_cyrillic_entries(&read(doc.as_bytes(), None));
+    assert_two_cyrillic_entries(&read(doc.as_bytes()));
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn trap_14_one_bare_ampersand() {
                <item><title>Second</title><link>https://news.example/b</link></item>\
                </channel></rss>";
     assert!(feed_rs::parser::parse(doc.as_bytes()).is_err());
-    let feed = read(doc.as_bytes(), None);
+    let feed = read(doc.as_bytes());
     assert_eq!(feed.title, "Fish & Chips");
     assert_eq!(titles(&feed), ["AT&T buys R&D lab", "Second"]);
     assert_eq!(
@@ -241,7 +241,7 @@ fn trap_15_control_characters_never_reach_titles() {
     let doc = "<rss version=\"2.0\"><channel><title>T\u{1}</title>\
                <item><title>Bad\u{8}\u{1b}title</title><link>https://news.example/c</link>\
                <description>x\u{0}y</description></item></channel></rss>";
-    let feed = read(doc.as_bytes(), None);
+    let feed = read(doc.as_bytes());
     let e = &feed.entries[0];
     assert_eq!(feed.title, "T");
     assert_eq!(e.title, "Badtitle");
@@ -272,7 +272,7 @@ fn trap_16_dates_feed_rs_misses() {
              <link>https://news.example/d</link><pubDate>{written}</pubDate></item>\
              </channel></rss>"
         );
-        let feed = read(doc.as_bytes(), None);
+        let feed = read(doc.as_bytes());
         // Whole seconds: the store keeps second precision.
         let got = feed.entries[0].published.map(|d| d.timestamp());
         assert_eq!(got, Some(at(instant).timestamp()), "{written}");
@@ -285,8 +285,8 @@ fn trap_17_items_without_guid_keep_their_id() {
                <item><title>Linked</title><link>https://news.example/e</link></item>\
                <item><title>Unlinked</title><description>Only text</description></item>\
                </channel></rss>";
-    let a = read(doc.as_bytes(), None);
-    let b = read(doc.as_bytes(), None);
+    let a = read(doc.as_bytes());
+    let b = read(doc.as_bytes());
     let ids = |f: &ParsedFeed| f.entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&a), ids(&b));
     assert_eq!(a.entries[0].id, "https://news.example/e");
@@ -301,7 +301,7 @@ fn trap_18_rss_1_items_known_only_by_rdf_about() {
 </rdf:RDF>"#;
     let alone = feed_rs::parser::parse(doc.as_bytes()).unwrap();
     assert!(alone.entries.is_empty(), "feed-rs alone drops the item");
-    let feed = read(doc.as_bytes(), None);
+    let feed = read(doc.as_bytes());
     assert_eq!(titles(&feed), ["One"]);
     assert_eq!(
         feed.entries[0].link.as_deref(),
@@ -317,7 +317,7 @@ fn trap_19_undeclared_windows_1251_and_koi8_r() {
                <link>https://news.example/f</link></item></channel></rss>";
     for encoding in [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R] {
         let (bytes, _, _) = encoding.encode(doc);
-        let feed = read(&bytes, None);
+        let feed = read(&bytes);
         assert_eq!(
             titles(&feed),
             ["Президент провёл переговоры в Баку о поставках газа"],
@@ -332,7 +332,7 @@ fn trap_20_truncated_document_keeps_the_items_before_the_cut() {
     let full = rss_with("<?xml version=\"1.0\"?>", "version=\"2.0\"");
     let cut = &full[..full.find("<item><title>Tbilisi").unwrap() + 20];
     assert!(feed_rs::parser::parse(cut.as_bytes()).is_err());
-    let feed = read(cut.as_bytes(), None);
+    let feed = read(cut.as_bytes());
     assert_eq!(titles(&feed), ["Переговоры в Баку"]);
     assert!(!feed.well_formed);
     assert!(

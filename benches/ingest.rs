@@ -27,6 +27,9 @@
 //! - `TRIBUTARY_BENCH_STRICT` (0): `1` exits with 2 when a target is missed.
 //! - `TRIBUTARY_BENCH_TIME_LIMIT` (180): seconds one measured run may take; a cold fetch
 //!   stopped there is reported over the feeds it stored, and the re-poll asks for those.
+//! - `TRIBUTARY_BENCH_BASELINE` (unset): the path of another `tributary` binary (an older
+//!   build, say) whose cold fetch and re-poll run in the same benchmark, after this build's,
+//!   each into its own empty database, so a change is judged by a ratio measured side by side.
 //! - `TRIBUTARY_BENCH_PERF` (unset): `cold` (or `1`) records the cold fetch with
 //!   `perf record --call-graph dwarf`, `repoll` the re-poll; the file is named in the output
 //!   (keep the work folder to read it).
@@ -104,6 +107,8 @@ struct Settings {
     strict: bool,
     /// Which Tributary run to record with `perf`, if any.
     perf: Option<Profiled>,
+    /// Another Tributary binary to measure in the same run, for an A/B comparison.
+    baseline: Option<PathBuf>,
     time_limit: u64,
 }
 
@@ -148,6 +153,18 @@ impl Settings {
                 Ok(_) => Some(Profiled::Cold),
             },
             time_limit: env_number("TRIBUTARY_BENCH_TIME_LIMIT", 180)? as u64,
+            baseline: match std::env::var_os("TRIBUTARY_BENCH_BASELINE") {
+                Some(p) if !p.is_empty() => {
+                    let p = PathBuf::from(p);
+                    ensure!(
+                        p.is_file(),
+                        "TRIBUTARY_BENCH_BASELINE={} is not a file",
+                        p.display()
+                    );
+                    Some(p)
+                }
+                _ => None,
+            },
         })
     }
 }
@@ -1461,8 +1478,21 @@ fn run() -> Result<bool> {
         "the server must be on loopback"
     );
 
-    // 3. Tributary.
+    // 3. Tributary, and the baseline build when one is named (never under perf).
     let trib = run_tributary(&bin, &dir, &urls, &s, &server)?;
+    let baseline = match &s.baseline {
+        Some(other) => {
+            let base_dir = dir.join("baseline");
+            std::fs::create_dir_all(&base_dir)?;
+            eprintln!("  baseline build {}:", other.display());
+            let plain = Settings {
+                perf: None,
+                ..s.clone()
+            };
+            Some(run_tributary(other, &base_dir, &urls, &plain, &server)?)
+        }
+        None => None,
+    };
 
     // 4. newsboat.
     let newsboat = if s.newsboat {
@@ -1535,6 +1565,10 @@ fn run() -> Result<bool> {
         trib.repoll_feeds,
         0,
     );
+    if let Some(b) = &baseline {
+        row("baseline cold fetch", &b.cold, b.cold_feeds, b.entries);
+        row("baseline re-poll (all 304)", &b.repoll, b.repoll_feeds, 0);
+    }
     let mut nb_cold_fps = None;
     let mut notes = trib.notes.clone();
     match &newsboat {
@@ -1672,6 +1706,20 @@ fn run() -> Result<bool> {
             rate(t, b)
         );
     }
+    if let Some(b) = &baseline {
+        let per_feed = |m: &Measured, feeds: u64| rate(m.cpu_s * 1000.0, feeds as f64);
+        let (t, o) = (
+            per_feed(&trib.cold, trib.cold_feeds),
+            per_feed(&b.cold, b.cold_feeds),
+        );
+        let _ = writeln!(
+            out,
+            "this build against the baseline, cold: {:.2}x its feeds/s; CPU per feed {t:.1} ms \
+             against {o:.1} ms ({:.2}x)",
+            rate(cold_fps, rate(b.cold_feeds as f64, b.cold.wall_s)),
+            rate(t, o)
+        );
+    }
     if s.feeds != 1000 || s.concurrency != 16 {
         notes.push("the targets are stated for 1,000 feeds at concurrency 16".into());
     }
@@ -1680,6 +1728,9 @@ fn run() -> Result<bool> {
         .iter()
         .map(|p| format!("Tributary {p}"))
         .collect();
+    if let Some(b) = &baseline {
+        problems.extend(b.problems.iter().map(|p| format!("baseline {p}")));
+    }
     if let Some(Ok(nb)) = &newsboat {
         problems.extend(nb.problems.iter().map(|p| format!("newsboat {p}")));
     }

@@ -25,6 +25,7 @@ pub mod export;
 pub mod feedlist;
 pub mod fetch;
 pub mod fulltext;
+pub mod group_commit;
 pub mod lock;
 pub mod mail;
 pub mod metrics;

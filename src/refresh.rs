@@ -4,7 +4,8 @@
 //! feeds with bounded concurrency, then applies retention and rewrites the file outputs. Both
 //! `tributary fetch` (cron) and `tributary run` (daemon) call that. One feed's failure is
 //! recorded on its row and never stops the others. Each feed's entries and fetch record are
-//! written in one transaction.
+//! written together, all or nothing; feeds ready at the same time share a transaction (see
+//! [`crate::group_commit`]).
 //!
 //! HTTP outcomes are decided here: 410 marks a feed gone (not fetched again until its entry in
 //! `feeds.toml` changes); 429 and 503 honour `Retry-After`, and a 429 holds back every feed on
@@ -22,6 +23,7 @@ use url::Url;
 use crate::config::{Config, FeedConfig, FeedsFile, SourceKind};
 use crate::decode;
 use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta, host_key};
+use crate::group_commit::GroupWriter;
 use crate::metrics::Metrics;
 use crate::model::{FeedRecord, FeedState, ParsedFeed, RefreshReport};
 use crate::parse::{self, ParseContext, ParseError};
@@ -251,6 +253,7 @@ pub struct Refresher {
     config: Arc<Config>,
     fetcher: Arc<Fetcher>,
     store: Arc<Mutex<Store>>,
+    writer: GroupWriter,
     metrics: Arc<Metrics>,
 }
 
@@ -270,6 +273,7 @@ impl Refresher {
         Refresher {
             config,
             fetcher,
+            writer: GroupWriter::new(store.clone()),
             store,
             metrics: Arc::new(Metrics::new()),
         }
@@ -574,12 +578,7 @@ impl Refresher {
                             match tokio::task::spawn_blocking(move || PreparedBatch::new(entries))
                                 .await
                             {
-                                Ok(batch) => {
-                                    self.with_store(move |s| {
-                                        s.store_prepared(&id, &rec, &batch, &settings)
-                                    })
-                                    .await
-                                }
+                                Ok(batch) => self.writer.store(id, rec, batch, settings).await,
                                 Err(e) => Err(StoreError::Corrupt(format!(
                                     "preparing the entries failed: {e}"
                                 ))),

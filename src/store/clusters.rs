@@ -69,8 +69,6 @@ pub(super) struct IndexCache {
     data_version: i64,
     /// Read at the start of the open transaction.
     pending_version: i64,
-    pending_rows: Vec<(i64, String, i64, i64, Vec<String>)>,
-    pending_trim: Option<i64>,
 }
 
 impl std::fmt::Debug for IndexCache {
@@ -84,9 +82,12 @@ impl std::fmt::Debug for IndexCache {
 impl IndexCache {
     /// Called first in a write transaction: makes the index match the table, loading it when
     /// this store has none yet or another connection wrote since it was loaded.
+    ///
+    /// The memory follows the table as the transaction writes it ([`IndexCache::add`],
+    /// [`IndexCache::trim`]), so a feed stored later in the same transaction finds the stories
+    /// of the feeds stored before it. A transaction or savepoint that is rolled back must
+    /// therefore be followed by [`IndexCache::invalidate`].
     pub(super) fn begin(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        self.pending_rows.clear();
-        self.pending_trim = None;
         let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         if self.index.is_none() || version != self.data_version {
             self.index = None;
@@ -96,22 +97,8 @@ impl IndexCache {
         Ok(())
     }
 
-    /// Called once the transaction committed: what it wrote reaches the memory.
+    /// Called once the transaction committed: the memory matches the table as committed.
     pub(super) fn committed(&mut self) {
-        if let Some(index) = &mut self.index {
-            for (entry_id, feed_id, at, seen, tokens) in self.pending_rows.drain(..) {
-                index.insert(
-                    entry_id,
-                    &feed_id,
-                    at,
-                    seen,
-                    tokens.iter().map(String::as_str),
-                );
-            }
-            if let Some(cut) = self.pending_trim.take() {
-                index.trim(cut);
-            }
-        }
         self.data_version = self.pending_version;
     }
 
@@ -212,7 +199,7 @@ impl IndexCache {
         Ok(best.map(|(_, c)| c))
     }
 
-    /// Indexes a newly inserted entry's title (in the table now, in memory on commit).
+    /// Indexes a newly inserted entry's title, in the table and in memory.
     pub(super) fn add(
         &mut self,
         tx: &Transaction<'_>,
@@ -227,8 +214,15 @@ impl IndexCache {
             "INSERT OR REPLACE INTO dedup_index (entry_id, feed_id, at, seen, tokens) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![entry_id, m.feed_id, at, seen, tokens.join(" ")])?;
-        self.pending_rows
-            .push((entry_id, m.feed_id.to_string(), at, seen, tokens));
+        if let Some(index) = &mut self.index {
+            index.insert(
+                entry_id,
+                m.feed_id,
+                at,
+                seen,
+                tokens.iter().map(String::as_str),
+            );
+        }
         Ok(())
     }
 
@@ -243,7 +237,9 @@ impl IndexCache {
         let cut = (now - settings.window() * 2).timestamp();
         tx.prepare_cached("DELETE FROM dedup_index WHERE seen < ?1")?
             .execute([cut])?;
-        self.pending_trim = Some(cut);
+        if let Some(index) = &mut self.index {
+            index.trim(cut);
+        }
         Ok(())
     }
 }
@@ -599,6 +595,130 @@ mod tests {
             ),
         );
         assert_ne!(a, late, "outside the window it is another story");
+    }
+
+    fn record() -> FetchRecord {
+        FetchRecord {
+            at: t("2026-01-15T00:00:00Z"),
+            next_fetch: None,
+            permanent_redirect: None,
+            outcome: FetchRecordOutcome::Fetched {
+                etag: None,
+                last_modified: None,
+                title: "Feed".into(),
+                site_link: None,
+                format: "rss".into(),
+                warnings: vec![],
+            },
+        }
+    }
+
+    fn cluster_of(s: &Store, feed: &str) -> Option<i64> {
+        s.conn
+            .query_row(
+                "SELECT cluster_id FROM entries WHERE feed_id = ?1",
+                [feed],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_group_folds_a_story_two_of_its_feeds_carry() {
+        let mut s = store();
+        let rec = record();
+        let a = crate::store::PreparedBatch::new(vec![entry(
+            "1",
+            TITLE,
+            "https://a.example/1",
+            "2026-01-14T05:00:00Z",
+            BODY,
+        )]);
+        let d = crate::store::PreparedBatch::new(vec![entry(
+            "d1",
+            &format!("Analysis: {TITLE}"),
+            "https://d.example/1",
+            "2026-01-14T09:00:00Z",
+            BODY,
+        )]);
+        let jobs =
+            [("analysis", &a), ("digest", &d)].map(|(feed_id, batch)| crate::store::BatchJob {
+                feed_id,
+                record: &rec,
+                batch,
+            });
+        let results = s
+            .store_prepared_group(&jobs, &DedupSettings::default())
+            .unwrap();
+        let counts: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+        assert_eq!((counts[0].inserted, counts[0].folded), (1, 0));
+        assert_eq!(
+            (counts[1].inserted, counts[1].folded),
+            (1, 1),
+            "the second feed finds the story the first stored in the same transaction"
+        );
+        assert_eq!(cluster_of(&s, "analysis"), cluster_of(&s, "digest"));
+        assert!(cluster_of(&s, "analysis").is_some());
+    }
+
+    #[test]
+    fn a_failing_batch_is_rolled_back_alone_and_the_group_is_kept() {
+        let mut s = store();
+        let rec = record();
+        let wire = crate::store::PreparedBatch::new(vec![entry(
+            "w1",
+            "Aliyev meets Erdogan in Ankara",
+            "https://w.example/1",
+            "2026-01-14T06:00:00Z",
+            "Talks on gas supplies to Europe through the Southern Gas Corridor were held",
+        )]);
+        // A feed with no row in `feeds`: its entries break the foreign key.
+        let ghost = crate::store::PreparedBatch::new(vec![entry(
+            "g1",
+            TITLE,
+            "https://g.example/1",
+            "2026-01-14T05:00:00Z",
+            BODY,
+        )]);
+        let analysis = crate::store::PreparedBatch::new(vec![entry(
+            "1",
+            "Harbour works resume in Poti after the winter storms",
+            "https://a.example/1",
+            "2026-01-14T07:00:00Z",
+            "The port authority said the breakwater repairs will be finished by spring",
+        )]);
+        let jobs = [("wire", &wire), ("ghost", &ghost), ("analysis", &analysis)].map(
+            |(feed_id, batch)| crate::store::BatchJob {
+                feed_id,
+                record: &rec,
+                batch,
+            },
+        );
+        let results = s
+            .store_prepared_group(&jobs, &DedupSettings::default())
+            .unwrap();
+        assert!(results[0].is_ok(), "{:?}", results[0]);
+        assert!(results[1].is_err(), "the ghost feed's batch must fail");
+        assert!(results[2].is_ok(), "{:?}", results[2]);
+        let stored: Vec<String> = s
+            .conn
+            .prepare("SELECT feed_id FROM entries ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stored, ["wire", "analysis"]);
+        let fetched: Option<String> = s
+            .conn
+            .query_row(
+                "SELECT last_success FROM feeds WHERE id = 'analysis'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(fetched.is_some(), "the later feed's fetch record is kept");
     }
 
     #[test]

@@ -91,6 +91,14 @@ pub struct StoredVersion {
     pub content: Option<String>,
 }
 
+/// One feed's fetch for [`Store::store_prepared_group`].
+#[derive(Debug, Clone, Copy)]
+pub struct BatchJob<'a> {
+    pub feed_id: &'a str,
+    pub record: &'a FetchRecord,
+    pub batch: &'a PreparedBatch,
+}
+
 /// Totals for status and metrics.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StoreCounts {
@@ -147,6 +155,134 @@ impl PreparedBatch {
     }
 }
 
+/// Writes one feed's batch and fetch record inside the open transaction (see
+/// [`Store::store_prepared_group`]): the counts, and the rowid of the first entry it inserted.
+fn write_batch(
+    tx: &rusqlite::Transaction<'_>,
+    index: &mut clusters::IndexCache,
+    job: &BatchJob<'_>,
+    dedup_settings: &DedupSettings,
+) -> Result<(BatchCounts, Option<i64>), StoreError> {
+    let BatchJob {
+        feed_id,
+        record,
+        batch,
+    } = *job;
+    let now = record.at;
+    let mut counts = BatchCounts::default();
+    let keys_by_link: bool = tx
+        .prepare_cached("SELECT keys_by_link FROM feeds WHERE id = ?1")?
+        .query_row([feed_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    let by_link = keys_by_link || batch.guids_ambiguous;
+    if by_link && !keys_by_link {
+        tx.execute("UPDATE feeds SET keys_by_link = 1 WHERE id = ?1", [feed_id])?;
+    }
+    let mut find = tx
+        .prepare_cached("SELECT id, revision FROM entries WHERE feed_id = ?1 AND entry_key = ?2")?;
+    let mut tomb =
+        tx.prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND entry_key = ?2")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO entries (feed_id, entry_key, uid, guid, link, canonical_url, title, summary, content,
+            authors, published, updated, first_seen, sort_time, revision, excerpt, cluster_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE entries SET link = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6,
+            authors = ?7, published = coalesce(?8, published), updated = ?9, revision = ?10,
+            sort_time = coalesce(?8, published, first_seen), excerpt = ?11
+         WHERE id = ?1",
+    )?;
+    let mut seen_in_batch = std::collections::HashSet::new();
+    let mut first_inserted: Option<i64> = None;
+    for p in &batch.entries {
+        let e = &p.entry;
+        let key = if by_link {
+            &p.key_by_link
+        } else {
+            &p.key_by_guid
+        };
+        if !seen_in_batch.insert(key) {
+            // The same item twice in one document: the first copy wins.
+            continue;
+        }
+        let published = e.published.map(fmt_time);
+        let existing: Option<(i64, String)> = find
+            .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match existing {
+            Some((_, old)) if old == p.revision => counts.unchanged += 1,
+            Some((rowid, _)) => {
+                update.execute(params![
+                    rowid,
+                    e.link,
+                    p.canonical,
+                    e.title,
+                    e.summary,
+                    e.content,
+                    p.authors,
+                    published,
+                    fmt_time(now),
+                    p.revision,
+                    p.excerpt
+                ])?;
+                counts.updated += 1;
+            }
+            None => {
+                if tomb.exists(params![feed_id, key])? {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                let sort_time = e.published.unwrap_or(now);
+                let member = NewMember {
+                    feed_id,
+                    canonical_url: p.canonical.as_deref(),
+                    story: &p.story,
+                    at: sort_time,
+                };
+                let found = index.find_story(tx, &member, dedup_settings)?;
+                let cluster = match found {
+                    Some(c) => c,
+                    None => clusters::new_cluster(tx, now)?,
+                };
+                let uid = dedup::entry_uid(feed_id, key);
+                let updated = e.updated.or(e.published).unwrap_or(now);
+                let guid = e.id_from_feed.then_some(e.id.as_str());
+                insert.execute(params![
+                    feed_id,
+                    key,
+                    uid,
+                    guid,
+                    e.link,
+                    p.canonical,
+                    e.title,
+                    e.summary,
+                    e.content,
+                    p.authors,
+                    published,
+                    fmt_time(updated),
+                    fmt_time(now),
+                    fmt_time(sort_time),
+                    p.revision,
+                    p.excerpt,
+                    cluster
+                ])?;
+                let entry_id = tx.last_insert_rowid();
+                first_inserted.get_or_insert(entry_id);
+                clusters::set_primary(tx, cluster, entry_id, found.is_some())?;
+                index.add(tx, entry_id, &member, now)?;
+                if found.is_some() {
+                    counts.folded += 1;
+                }
+                counts.inserted += 1;
+            }
+        }
+    }
+    write_fetch_record(tx, feed_id, record)?;
+    Ok((counts, first_inserted))
+}
+
 impl Store {
     /// [`Store::store_prepared`] for entries not prepared yet.
     pub fn store_fetch(
@@ -172,138 +308,81 @@ impl Store {
         batch: &PreparedBatch,
         dedup_settings: &DedupSettings,
     ) -> Result<BatchCounts, StoreError> {
-        let now = record.at;
+        let job = BatchJob {
+            feed_id,
+            record,
+            batch,
+        };
+        self.store_prepared_group(std::slice::from_ref(&job), dedup_settings)?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Corrupt("an empty group result".into())))
+    }
+
+    /// Stores several feeds' fetches in one transaction, each as [`Store::store_prepared`]
+    /// stores one, inside its own savepoint: a feed whose batch fails is rolled back alone and
+    /// gets its error, the others are kept. One commit (one write of the pages that several
+    /// batches share, one new full-text segment) serves the whole group, which is what makes
+    /// it cheaper than a transaction per feed. A crash leaves every batch of the group whole
+    /// or none of them. Entries of a feed written earlier in the group are candidates for the
+    /// stories of the feeds after it, as if each had been committed on its own.
+    ///
+    /// The outer `Err` (the transaction could not begin or commit) applies to every job; the
+    /// inner results follow the order of `jobs`.
+    pub fn store_prepared_group(
+        &mut self,
+        jobs: &[BatchJob<'_>],
+        dedup_settings: &DedupSettings,
+    ) -> Result<Vec<Result<BatchCounts, StoreError>>, StoreError> {
+        let result = self.write_group(jobs, dedup_settings);
+        if !matches!(&result, Ok(results) if results.iter().all(Result::is_ok)) {
+            // The in-memory index took rows that were rolled back: read it again next time.
+            self.dedup.invalidate();
+        }
+        result
+    }
+
+    fn write_group(
+        &mut self,
+        jobs: &[BatchJob<'_>],
+        dedup_settings: &DedupSettings,
+    ) -> Result<Vec<Result<BatchCounts, StoreError>>, StoreError> {
+        let Some(now) = jobs.iter().map(|j| j.record.at).max() else {
+            return Ok(Vec::new());
+        };
         // Immediate: the index check below must see the database as this transaction writes it.
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let index = &mut self.dedup;
         index.begin(&tx)?;
-        let mut counts = BatchCounts::default();
-        {
-            let keys_by_link: bool = tx
-                .prepare_cached("SELECT keys_by_link FROM feeds WHERE id = ?1")?
-                .query_row([feed_id], |r| r.get(0))
-                .optional()?
-                .unwrap_or(false);
-            let by_link = keys_by_link || batch.guids_ambiguous;
-            if by_link && !keys_by_link {
-                tx.execute("UPDATE feeds SET keys_by_link = 1 WHERE id = ?1", [feed_id])?;
-            }
-            let mut find = tx.prepare_cached(
-                "SELECT id, revision FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
-            )?;
-            let mut tomb = tx
-                .prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND entry_key = ?2")?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO entries (feed_id, entry_key, uid, guid, link, canonical_url, title, summary, content,
-                    authors, published, updated, first_seen, sort_time, revision, excerpt, cluster_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            )?;
-            let mut update = tx.prepare_cached(
-                "UPDATE entries SET link = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6,
-                    authors = ?7, published = coalesce(?8, published), updated = ?9, revision = ?10,
-                    sort_time = coalesce(?8, published, first_seen), excerpt = ?11
-                 WHERE id = ?1",
-            )?;
-            let mut seen_in_batch = std::collections::HashSet::new();
-            // Rowids only grow and this transaction is the only writer, so every entry from
-            // the first one inserted here on is new in this batch.
-            let mut first_inserted: Option<i64> = None;
-            for p in &batch.entries {
-                let e = &p.entry;
-                let key = if by_link {
-                    &p.key_by_link
-                } else {
-                    &p.key_by_guid
-                };
-                if !seen_in_batch.insert(key) {
-                    // The same item twice in one document: the first copy wins.
-                    continue;
+        let mut results = Vec::with_capacity(jobs.len());
+        // Rowids only grow and this transaction is the only writer, so every entry from the
+        // first one inserted here on is new in this group.
+        let mut first_inserted: Option<i64> = None;
+        for job in jobs {
+            tx.execute_batch("SAVEPOINT feed_batch")?;
+            match write_batch(&tx, index, job, dedup_settings) {
+                Ok((counts, first)) => {
+                    tx.execute_batch("RELEASE feed_batch")?;
+                    if let Some(first) = first {
+                        first_inserted = Some(first_inserted.map_or(first, |f| f.min(first)));
+                    }
+                    results.push(Ok(counts));
                 }
-                let published = e.published.map(fmt_time);
-                let existing: Option<(i64, String)> = find
-                    .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                match existing {
-                    Some((_, old)) if old == p.revision => counts.unchanged += 1,
-                    Some((rowid, _)) => {
-                        update.execute(params![
-                            rowid,
-                            e.link,
-                            p.canonical,
-                            e.title,
-                            e.summary,
-                            e.content,
-                            p.authors,
-                            published,
-                            fmt_time(now),
-                            p.revision,
-                            p.excerpt
-                        ])?;
-                        counts.updated += 1;
-                    }
-                    None => {
-                        if tomb.exists(params![feed_id, key])? {
-                            counts.unchanged += 1;
-                            continue;
-                        }
-                        let sort_time = e.published.unwrap_or(now);
-                        let member = NewMember {
-                            feed_id,
-                            canonical_url: p.canonical.as_deref(),
-                            story: &p.story,
-                            at: sort_time,
-                        };
-                        let found = index.find_story(&tx, &member, dedup_settings)?;
-                        let cluster = match found {
-                            Some(c) => c,
-                            None => clusters::new_cluster(&tx, now)?,
-                        };
-                        let uid = dedup::entry_uid(feed_id, key);
-                        let updated = e.updated.or(e.published).unwrap_or(now);
-                        let guid = e.id_from_feed.then_some(e.id.as_str());
-                        insert.execute(params![
-                            feed_id,
-                            key,
-                            uid,
-                            guid,
-                            e.link,
-                            p.canonical,
-                            e.title,
-                            e.summary,
-                            e.content,
-                            p.authors,
-                            published,
-                            fmt_time(updated),
-                            fmt_time(now),
-                            fmt_time(sort_time),
-                            p.revision,
-                            p.excerpt,
-                            cluster
-                        ])?;
-                        let entry_id = tx.last_insert_rowid();
-                        first_inserted.get_or_insert(entry_id);
-                        clusters::set_primary(&tx, cluster, entry_id, found.is_some())?;
-                        index.add(&tx, entry_id, &member, now)?;
-                        if found.is_some() {
-                            counts.folded += 1;
-                        }
-                        counts.inserted += 1;
-                    }
+                Err(e) => {
+                    tx.execute_batch("ROLLBACK TO feed_batch; RELEASE feed_batch")?;
+                    results.push(Err(e));
                 }
             }
-            if let Some(first) = first_inserted {
-                index_for_search(&tx, first)?;
-            }
-            index.trim(&tx, now, dedup_settings)?;
         }
-        write_fetch_record(&tx, feed_id, record)?;
+        if let Some(first) = first_inserted {
+            index_for_search(&tx, first)?;
+        }
+        index.trim(&tx, now, dedup_settings)?;
         tx.commit()?;
         index.committed();
-        Ok(counts)
+        Ok(results)
     }
-
     /// One entry per story, newest first (by published time, else first seen): of each
     /// cluster, the first-seen member among the selected feeds (and search hits) stands for
     /// it, with the other members as `related` and `updated` as the newest change in the

@@ -1,0 +1,241 @@
+//! Group commit: the batches of feeds that finish parsing while another feed is being written
+//! are written together, in one transaction, by one writer thread.
+//!
+//! Storing is the one step of a refresh that cannot run in parallel (SQLite has one writer),
+//! and a transaction per feed repeats what every commit costs: the pages that each batch
+//! touches in the shared indexes go to the write-ahead log again, and the full-text index gets
+//! another small segment to merge. A [`GroupWriter`] hands ready batches to its thread, which
+//! waits for one, takes whatever else is queued by then (up to [`MAX_GROUP`] feeds) and writes
+//! them with [`Store::store_prepared_group`]: each feed in its own savepoint, so a feed whose
+//! batch fails is rolled back alone and the others are kept. With one feed at a time (a
+//! single `fetch --feed`) a group is that one feed, written as before.
+//!
+//! One thread does all the writing rather than whichever worker holds the store: SQLite's
+//! page cache, journals and full-text buffers are then allocated and freed in one place, where
+//! a writer moving between threads left freed memory behind in each thread's allocator arena.
+
+use std::sync::{Arc, Mutex, mpsc};
+
+use crate::store::{
+    BatchCounts, BatchJob, DedupSettings, FetchRecord, PreparedBatch, Store, StoreError,
+};
+
+/// The most feeds written in one transaction: bounds the transaction's size and how long a
+/// reader of the write-ahead log waits for the next commit.
+pub const MAX_GROUP: usize = 32;
+
+/// A feed's batch waiting for the store.
+struct Queued {
+    feed_id: String,
+    record: FetchRecord,
+    batch: PreparedBatch,
+    settings: DedupSettings,
+    reply: tokio::sync::oneshot::Sender<Result<BatchCounts, StoreError>>,
+}
+
+/// Writes feeds' batches to one store, grouping those that are ready at the same time. The
+/// writer thread ends when the last clone of its `GroupWriter` is dropped, after writing what
+/// was queued.
+#[derive(Clone)]
+pub struct GroupWriter {
+    queue: mpsc::Sender<Queued>,
+}
+
+impl std::fmt::Debug for GroupWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupWriter").finish_non_exhaustive()
+    }
+}
+
+impl GroupWriter {
+    /// Starts the writer thread for `store`.
+    pub fn new(store: Arc<Mutex<Store>>) -> GroupWriter {
+        let (queue, jobs) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("tributary-store-writer".into())
+            .spawn(move || write_loop(&store, &jobs));
+        if let Err(e) = spawned {
+            // Without the thread every `store` call answers with this error; nothing is lost.
+            tracing::error!(error = %e, "cannot start the store writer thread");
+        }
+        GroupWriter { queue }
+    }
+
+    /// Stores one feed's batch and fetch record (see [`Store::store_prepared`]), possibly in
+    /// the same transaction as other feeds' batches, and returns its counts once committed.
+    pub async fn store(
+        &self,
+        feed_id: String,
+        record: FetchRecord,
+        batch: PreparedBatch,
+        settings: DedupSettings,
+    ) -> Result<BatchCounts, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let queued = Queued {
+            feed_id,
+            record,
+            batch,
+            settings,
+            reply,
+        };
+        if self.queue.send(queued).is_err() {
+            return Err(StoreError::Shared(
+                "the store writer thread is not running".into(),
+            ));
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(StoreError::Shared(
+                "the store writer stopped before answering".into(),
+            ))
+        })
+    }
+}
+
+/// The writer thread: waits for a batch, takes the others queued by then, writes them as one
+/// group, answers each, and waits again.
+fn write_loop(store: &Mutex<Store>, jobs: &mpsc::Receiver<Queued>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        write_group(store, group);
+    }
+}
+
+fn write_group(store: &Mutex<Store>, group: Vec<Queued>) {
+    // Every feed of a run has the same settings; after a configuration reload, a group that
+    // mixes runs takes the first one's.
+    let settings = group[0].settings;
+    let jobs: Vec<BatchJob<'_>> = group
+        .iter()
+        .map(|q| BatchJob {
+            feed_id: &q.feed_id,
+            record: &q.record,
+            batch: &q.batch,
+        })
+        .collect();
+    // A panic while storing fails this group, not the thread: later groups are still written
+    // (SQLite rolls the open transaction back when its handle is dropped).
+    let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        store.store_prepared_group(&jobs, &settings)
+    }))
+    .unwrap_or_else(|_| Err(StoreError::Shared("storing the batches panicked".into())));
+    drop(jobs);
+    tracing::debug!(feeds = group.len(), "stored a group of batches");
+    match results {
+        Ok(results) => {
+            for (q, r) in group.into_iter().zip(results) {
+                let _ = q.reply.send(r);
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for q in group {
+                let _ = q.reply.send(Err(StoreError::Shared(message.clone())));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewEntry;
+    use crate::store::{FeedIdentity, FetchRecordOutcome};
+    use chrono::{DateTime, Utc};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn batch(feed: &str, n: usize) -> PreparedBatch {
+        let entries = (0..n)
+            .map(|i| NewEntry {
+                id: format!("{feed}-{i}"),
+                id_from_feed: true,
+                title: format!("{feed} reports item {i} on the harbour works"),
+                link: Some(format!("https://{feed}.example/{i}")),
+                published: Some(t("2026-01-14T06:00:00Z")),
+                updated: None,
+                summary: Some(format!("<p>Body {i} of {feed}</p>")),
+                content: None,
+                authors: vec![],
+            })
+            .collect();
+        PreparedBatch::new(entries)
+    }
+
+    fn record() -> FetchRecord {
+        FetchRecord {
+            at: t("2026-01-15T00:00:00Z"),
+            next_fetch: None,
+            permanent_redirect: None,
+            outcome: FetchRecordOutcome::Fetched {
+                etag: None,
+                last_modified: None,
+                title: "Feed".into(),
+                site_link: None,
+                format: "rss".into(),
+                warnings: vec![],
+            },
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_feeds_are_all_stored_and_a_bad_one_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut store = Store::open(&path).unwrap();
+        let ids: Vec<String> = (0..24).map(|i| format!("outlet-{i}")).collect();
+        store
+            .sync_feeds(
+                ids.iter().map(|id| FeedIdentity {
+                    id,
+                    url: "https://x.example/",
+                    fingerprint: id,
+                }),
+                t("2026-01-14T00:00:00Z"),
+            )
+            .unwrap();
+        let writer = GroupWriter::new(Arc::new(Mutex::new(store)));
+        let mut tasks = Vec::new();
+        // Feed 12 has no row in `feeds`: its batch breaks the foreign key.
+        for (i, id) in ids.iter().enumerate() {
+            let id = if i == 12 {
+                "ghost".to_string()
+            } else {
+                id.clone()
+            };
+            let writer = writer.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = writer
+                    .store(
+                        id.clone(),
+                        record(),
+                        batch(&id, 10),
+                        DedupSettings::default(),
+                    )
+                    .await;
+                (id, r)
+            }));
+        }
+        for task in tasks {
+            let (id, result) = task.await.unwrap();
+            match result {
+                Ok(counts) => {
+                    assert_ne!(id, "ghost");
+                    assert_eq!(counts.inserted, 10, "{id}");
+                }
+                Err(e) => assert_eq!(id, "ghost", "{id}: {e}"),
+            }
+        }
+        drop(writer);
+        let check = Store::open(&path).unwrap();
+        assert_eq!(check.counts().unwrap().entries, 23 * 10);
+    }
+}

@@ -6,9 +6,9 @@
 //! touches in the shared indexes go to the write-ahead log again, and the full-text index gets
 //! another small segment to merge. A [`GroupWriter`] hands ready batches to its thread, which
 //! waits for one, takes whatever else is queued by then (up to [`MAX_GROUP`] feeds) and writes
-//! them with [`Store::store_prepared_group`]: each feed in its own savepoint, so a feed whose
-//! batch fails is rolled back alone and the others are kept. With one feed at a time (a
-//! single `fetch --feed`) a group is that one feed, written as before.
+//! them with [`Store::store_prepared_group`], which, when one feed's batch fails, writes the
+//! group again one feed at a time, so the others are kept. With one feed at a time (a single
+//! `fetch --feed`) a group is that one feed, written as before.
 //!
 //! One thread does all the writing rather than whichever worker holds the store: SQLite's
 //! page cache, journals and full-text buffers are then allocated and freed in one place, where

@@ -319,35 +319,69 @@ impl Store {
     }
 
     /// Stores several feeds' fetches in one transaction, each as [`Store::store_prepared`]
-    /// stores one, inside its own savepoint: a feed whose batch fails is rolled back alone and
-    /// gets its error, the others are kept. One commit (one write of the pages that several
-    /// batches share, one new full-text segment) serves the whole group, which is what makes
-    /// it cheaper than a transaction per feed. A crash leaves every batch of the group whole
-    /// or none of them. Entries of a feed written earlier in the group are candidates for the
-    /// stories of the feeds after it, as if each had been committed on its own.
+    /// stores one. One commit (one write of the pages that several batches share, one new
+    /// full-text segment) serves the whole group, which is what makes it cheaper than a
+    /// transaction per feed. Entries of a feed written earlier in the group are candidates for
+    /// the stories of the feeds after it, as if each had been committed on its own.
     ///
-    /// The outer `Err` (the transaction could not begin or commit) applies to every job; the
+    /// A feed whose batch fails does not cost the others theirs: the group's transaction is
+    /// rolled back and every feed is written again in a transaction of its own, so the failing
+    /// one gets its error and the others are kept. (Savepoints around each feed would do the
+    /// same in one pass, but they make SQLite copy every page a feed touches into a journal,
+    /// a cost paid on every group for a failure that is rare.) A crash leaves every batch whole
+    /// or absent.
+    ///
+    /// The outer `Err` (a transaction could not begin or commit) applies to every job; the
     /// inner results follow the order of `jobs`.
     pub fn store_prepared_group(
         &mut self,
         jobs: &[BatchJob<'_>],
         dedup_settings: &DedupSettings,
     ) -> Result<Vec<Result<BatchCounts, StoreError>>, StoreError> {
+        match self.write_all_or_none(jobs, dedup_settings) {
+            Ok(Ok(counts)) => return Ok(counts.into_iter().map(Ok).collect()),
+            Ok(Err(_)) if jobs.len() > 1 => {}
+            Ok(Err((_, e))) => return Ok(vec![Err(e)]),
+            Err(e) => return Err(e),
+        }
+        Ok(jobs
+            .iter()
+            .map(
+                |job| match self.write_all_or_none(std::slice::from_ref(job), dedup_settings) {
+                    Ok(Ok(mut counts)) => counts
+                        .pop()
+                        .ok_or_else(|| StoreError::Corrupt("an empty group result".into())),
+                    Ok(Err((_, e))) | Err(e) => Err(e),
+                },
+            )
+            .collect())
+    }
+
+    /// Writes `jobs` in one transaction and commits, or rolls everything back at the first
+    /// batch that fails and returns its index and error. The outer `Err` is a failure to begin
+    /// or commit.
+    #[allow(clippy::type_complexity)]
+    fn write_all_or_none(
+        &mut self,
+        jobs: &[BatchJob<'_>],
+        dedup_settings: &DedupSettings,
+    ) -> Result<Result<Vec<BatchCounts>, (usize, StoreError)>, StoreError> {
         let result = self.write_group(jobs, dedup_settings);
-        if !matches!(&result, Ok(results) if results.iter().all(Result::is_ok)) {
+        if !matches!(result, Ok(Ok(_))) {
             // The in-memory index took rows that were rolled back: read it again next time.
             self.dedup.invalidate();
         }
         result
     }
 
+    #[allow(clippy::type_complexity)]
     fn write_group(
         &mut self,
         jobs: &[BatchJob<'_>],
         dedup_settings: &DedupSettings,
-    ) -> Result<Vec<Result<BatchCounts, StoreError>>, StoreError> {
+    ) -> Result<Result<Vec<BatchCounts>, (usize, StoreError)>, StoreError> {
         let Some(now) = jobs.iter().map(|j| j.record.at).max() else {
-            return Ok(Vec::new());
+            return Ok(Ok(Vec::new()));
         };
         // Immediate: the index check below must see the database as this transaction writes it.
         let tx = self
@@ -359,20 +393,14 @@ impl Store {
         // Rowids only grow and this transaction is the only writer, so every entry from the
         // first one inserted here on is new in this group.
         let mut first_inserted: Option<i64> = None;
-        for job in jobs {
-            tx.execute_batch("SAVEPOINT feed_batch")?;
+        for (i, job) in jobs.iter().enumerate() {
             match write_batch(&tx, index, job, dedup_settings) {
                 Ok((counts, first)) => {
-                    tx.execute_batch("RELEASE feed_batch")?;
-                    if let Some(first) = first {
-                        first_inserted = Some(first_inserted.map_or(first, |f| f.min(first)));
-                    }
-                    results.push(Ok(counts));
+                    first_inserted = first_inserted.or(first);
+                    results.push(counts);
                 }
-                Err(e) => {
-                    tx.execute_batch("ROLLBACK TO feed_batch; RELEASE feed_batch")?;
-                    results.push(Err(e));
-                }
+                // Dropping `tx` rolls the whole group back.
+                Err(e) => return Ok(Err((i, e))),
             }
         }
         if let Some(first) = first_inserted {
@@ -381,8 +409,9 @@ impl Store {
         index.trim(&tx, now, dedup_settings)?;
         tx.commit()?;
         index.committed();
-        Ok(results)
+        Ok(Ok(results))
     }
+
     /// One entry per story, newest first (by published time, else first seen): of each
     /// cluster, the first-seen member among the selected feeds (and search hits) stands for
     /// it, with the other members as `related` and `updated` as the newest change in the

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_host_holds.sql"),
     include_str!("migrations/0009_feed_entry_counts.sql"),
     include_str!("migrations/0010_search_index_by_batch.sql"),
+    include_str!("migrations/0011_drop_entries_by_updated.sql"),
 ];
 
 /// A storage failure.

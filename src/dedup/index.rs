@@ -156,9 +156,15 @@ impl TitleIndex {
                 *count = count.saturating_add(1);
             }
         }
+        // Most entries reached share one or two common tokens: skip them on their count
+        // alone, before reading their slot.
+        let least = least_shared(n, threshold);
         let mut found = Vec::new();
         for slot in self.touched.drain(..) {
             let shared = std::mem::take(&mut self.counts[slot as usize]) as usize;
+            if shared < least {
+                continue;
+            }
             let s = &self.slots[slot as usize];
             if s.live
                 && Some(s.feed) != own_feed
@@ -175,6 +181,15 @@ impl TitleIndex {
         found.truncate(max);
         found
     }
+}
+
+/// The fewest tokens a title of `n` tokens must share with another, of any length, for
+/// [`titles_may_match`] to hold at `threshold`: `n + 1` when no count will do. Found by asking
+/// the bound itself, so the two cannot disagree.
+fn least_shared(n: usize, threshold: f64) -> usize {
+    (1..=n)
+        .find(|&shared| (shared..=2 * n + 1).any(|len| titles_may_match(shared, n, len, threshold)))
+        .unwrap_or(n + 1)
 }
 
 fn intern(map: &mut HashMap<String, u32>, key: &str) -> u32 {
@@ -331,6 +346,28 @@ mod tests {
                     brute_force(&entries, &query, feed, window, threshold),
                     "{query:?} at {threshold}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn no_title_of_any_length_matches_with_fewer_shared_tokens_than_the_least() {
+        for threshold in [0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0] {
+            for n in 1..=30 {
+                let least = least_shared(n, threshold);
+                for len in 1..=200 {
+                    for shared in 1..=n.min(len) {
+                        if titles_may_match(shared, n, len, threshold) {
+                            assert!(shared >= least, "{shared} of {n} and {len} at {threshold}");
+                        }
+                    }
+                }
+                if least <= n {
+                    assert!(
+                        (1..=200).any(|len| titles_may_match(least, n, len, threshold)),
+                        "{least} of {n} at {threshold} is reached"
+                    );
+                }
             }
         }
     }

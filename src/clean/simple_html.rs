@@ -6,9 +6,9 @@
 //! very bytes ammonia would write, without the DOM; anything it does not fully understand makes
 //! it give up, and the caller runs ammonia.
 //!
-//! It accepts only: text without carriage returns or character references other than the
-//! XML five, `&nbsp;` and numeric references to ordinary characters; start and end tags of a
-//! list of elements (paragraphs, headings, inline markup, lists, definition lists, tables, `pre`,
+//! It accepts only: text (carriage returns read as line feeds, as the parser reads them) with
+//! character references to ordinary characters, by number, by XML name or by HTML 4 name, each
+//! ended by `;`; start and end tags of a list of elements (paragraphs, headings, inline markup, lists, definition lists, tables, `pre`,
 //! links, images, rules, and `font`, which ammonia unwraps), lowercase, with quoted attributes,
 //! properly nested in ways where the HTML tree builder changes nothing (no block inside a
 //! paragraph or inline element, list items and table parts only in their own parents, the one
@@ -20,6 +20,7 @@
 //! generated fragments (random and grammar-built, hostile ones among them): whenever it
 //! answers, the bytes must be ammonia's.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -176,16 +177,11 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
         if in_table && !text.bytes().all(|c| c.is_ascii_whitespace()) {
             return None;
         }
-        // Carriage returns (the parser turns CR LF into LF) go to ammonia; U+00A0 is written
-        // back as `&nbsp;`.
+        // Carriage returns become line feeds, as the parser reads them; U+00A0 is written back
+        // as `&nbsp;`.
         match memchr::memchr2(b'\r', 0xC2, text.as_bytes()) {
             None => out.push_str(text),
-            Some(_) if text.contains('\r') => return None,
-            Some(_) => {
-                for c in text.chars() {
-                    push_text_char(&mut out, c);
-                }
-            }
+            Some(_) => push_text(&mut out, text),
         }
         i = next;
         if i == b.len() {
@@ -238,7 +234,7 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
                     }
                     let name = start_tag(tag, &open, base, rules, &mut out)?;
                     // The parser drops a line break right after <pre>.
-                    if name == "pre" && matches!(b.get(i), Some(b'\n')) {
+                    if name == "pre" && matches!(b.get(i), Some(b'\n' | b'\r')) {
                         return None;
                     }
                     if !VOID.contains(&name) {
@@ -291,7 +287,8 @@ fn close_implied(tag: &str, open: &mut Vec<&str>, out: &mut String) {
 }
 
 /// Writes a start tag (the text between `<` and `>`) as ammonia would, when it can: a known
-/// element that may open here, with attributes written `name="value"`. Returns its name.
+/// element that may open here, with attributes written `name="value"`. Returns its name; on
+/// `None`, `out` holds a partial tag and is of no further use.
 fn start_tag(
     tag: &str,
     open: &[&str],
@@ -306,7 +303,10 @@ fn start_tag(
     if !may_open(name, open) || open.len() >= MAX_DEPTH {
         return None;
     }
-    let mut kept = String::new();
+    // Written straight into `out`, and taken back for an unwrapped element.
+    let tag_start = out.len();
+    out.push('<');
+    out.push_str(name);
     let mut seen: Vec<&str> = Vec::new();
     let mut rest = &tag[name_end..];
     loop {
@@ -341,22 +341,20 @@ fn start_tag(
             continue;
         }
         let value = if matches!(attribute, "href" | "src") {
-            resolve(&value, base)?
+            Cow::Owned(resolve(&value, base)?)
         } else {
             value
         };
-        kept.push(' ');
-        kept.push_str(attribute);
-        kept.push_str("=\"");
-        push_attribute_value(&mut kept, &value);
-        kept.push('"');
+        out.push(' ');
+        out.push_str(attribute);
+        out.push_str("=\"");
+        push_attribute_value(out, &value);
+        out.push('"');
     }
     if unwrapped {
+        out.truncate(tag_start);
         return Some(name);
     }
-    out.push('<');
-    out.push_str(name);
-    out.push_str(&kept);
     if name == "a" {
         out.push_str(" rel=\"");
         out.push_str(LINK_REL);
@@ -368,9 +366,12 @@ fn start_tag(
 
 /// An attribute value with its character references decoded; `None` when it holds markup,
 /// line breaks or a reference this module does not decode.
-fn attribute_value(raw: &str) -> Option<String> {
+fn attribute_value(raw: &str) -> Option<Cow<'_, str>> {
     if raw.contains(['<', '>', '\r', '\n', '\t']) {
         return None;
+    }
+    if !raw.contains('&') {
+        return Some(Cow::Borrowed(raw));
     }
     let mut value = String::with_capacity(raw.len());
     let mut rest = raw;
@@ -381,7 +382,7 @@ fn attribute_value(raw: &str) -> Option<String> {
         rest = &rest[at + len..];
     }
     value.push_str(rest);
-    Some(value)
+    Some(Cow::Owned(value))
 }
 
 /// A character reference at the start of `text` and its length: the five XML names, the HTML 4
@@ -414,6 +415,23 @@ fn reference(text: &str) -> Option<(char, usize)> {
         }
     };
     Some((c, end + 1))
+}
+
+/// Text (without markup or references) as the serializer writes it after the parser has read
+/// it: CR LF and a lone CR become LF (the input stream's newline normalization), and every
+/// character is escaped as [`push_text_char`] escapes it. A CR at the end of `text` is a lone
+/// one: text stops only before `<`, `>`, `&` or the end.
+fn push_text(out: &mut String, text: &str) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() != Some(&'\n') {
+                out.push('\n');
+            }
+        } else {
+            push_text_char(out, c);
+        }
+    }
 }
 
 /// A text character as the HTML serializer writes it.
@@ -535,6 +553,9 @@ mod tests {
             "<p><font size=\"2\">small</font> print</p>",
             "<a href=\"https://other.example/a?b=1&amp;c=2\">abs</a> &nbsp; a\u{a0}b > c",
             "<a href=\"mailto:desk@news.example\">desk</a>",
+            "line\r\nbreak\rlone\r\r\n<b>\r</b>\r&amp;\r\n&lt;\r",
+            "<ul>\r\n<li>one</li>\r\n</ul>\r\n<table>\r\n<tr><td>a</td></tr>\r</table>",
+            "<pre>code\r\nmore\r</pre>",
         ] {
             assert!(agrees(html, Some(&b)), "not taken: {html}");
         }
@@ -581,7 +602,8 @@ mod tests {
             "a &NotANamedEntity; b",
             "a &#150; b",
             "a &#0; b",
-            "line\r\nbreak",
+            "<pre>\r\ncode</pre>",
+            "<pre>\rcode</pre>",
             "<!--> x",
             "<!-- a -- b --> x",
             "<pre>\ncode</pre>",
@@ -620,7 +642,10 @@ mod tests {
 
     #[test]
     fn generated_fragments_agree_with_ammonia() {
-        const PIECES: [&str; 74] = [
+        const PIECES: [&str; 77] = [
+            "\r\n",
+            "\r",
+            "a\r\rb",
             "<table>",
             "</table>",
             "<tr>",
@@ -713,7 +738,9 @@ mod tests {
 
     /// A fragment from a small grammar: mostly well nested, with any element anywhere.
     fn nested(rng: &mut Rng, depth: usize) -> String {
-        const TEXT: [&str; 8] = [
+        const TEXT: [&str; 10] = [
+            "\r\n",
+            "x\ry\r",
             "Баку",
             " text ",
             "\n",

@@ -91,7 +91,7 @@ const MAX_DEPTH: usize = 32;
 /// What the sanitizer keeps, read from its own configuration so the two cannot drift apart.
 struct Rules {
     /// The elements this module reads that the sanitizer lets through as they are (kept) or
-    /// without their tags (unwrapped), each with the attributes it keeps on them.
+    /// without their tags (unwrapped), each with the attributes it keeps on them, by name.
     elements: Vec<Element>,
     /// False when the sanitizer is configured in a way this module does not reproduce
     /// (attribute value lists, forced values, allowed classes, attribute prefixes, denied
@@ -113,7 +113,7 @@ impl Rules {
         let clean_content_tags = sanitizer.clone_clean_content_tags();
         let tag_attributes: HashMap<&str, HashSet<&str>> = sanitizer.clone_tag_attributes();
         let generic = sanitizer.clone_generic_attributes();
-        let elements = INLINE
+        let mut elements = INLINE
             .iter()
             .chain(&BLOCK)
             .chain(&VOID)
@@ -140,7 +140,9 @@ impl Rules {
                         .collect(),
                 })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Sorted by name, for the binary search of every start tag.
+        elements.sort_by_key(|e| e.name);
         let usable = sanitizer.clone_tag_attribute_values().is_empty()
             && sanitizer.clone_set_tag_attribute_values().is_empty()
             && sanitizer.clone_allowed_classes().is_empty()
@@ -298,7 +300,8 @@ fn start_tag(
 ) -> Option<&'static str> {
     let tag = tag.strip_suffix('/').unwrap_or(tag);
     let name_end = tag.find(' ').unwrap_or(tag.len());
-    let element = rules.elements.iter().find(|e| e.name == &tag[..name_end])?;
+    let name = &tag[..name_end];
+    let element = &rules.elements[rules.elements.binary_search_by(|e| e.name.cmp(name)).ok()?];
     let (name, unwrapped) = (element.name, element.unwrapped);
     if !may_open(name, open) || open.len() >= MAX_DEPTH {
         return None;
@@ -422,16 +425,45 @@ fn reference(text: &str) -> Option<(char, usize)> {
 /// character is escaped as [`push_text_char`] escapes it. A CR at the end of `text` is a lone
 /// one: text stops only before `<`, `>`, `&` or the end.
 fn push_text(out: &mut String, text: &str) {
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            if chars.peek() != Some(&'\n') {
-                out.push('\n');
+    push_escaped(out, text, |c, next| match c {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' if next == Some(b'\n') => Some(""),
+        b'\r' => Some("\n"),
+        _ => None,
+    });
+}
+
+/// Copies `s` to `out` a run of bytes at a time, writing `escape(byte, next byte)` in place of
+/// each ASCII byte it replaces and `&nbsp;` in place of U+00A0, as the serializer writes it.
+/// Every other character is copied as it is, without decoding it.
+fn push_escaped(
+    out: &mut String,
+    s: &str,
+    escape: impl Fn(u8, Option<u8>) -> Option<&'static str>,
+) {
+    let b = s.as_bytes();
+    let (mut copied, mut i) = (0, 0);
+    while i < b.len() {
+        let next = b.get(i + 1).copied();
+        // Cut only before an ASCII byte or the lead byte of U+00A0: always a character boundary.
+        let replaced = match b[i] {
+            0xC2 if next == Some(0xA0) => Some(("&nbsp;", 2)),
+            c if c.is_ascii() => escape(c, next).map(|r| (r, 1)),
+            _ => None,
+        };
+        match replaced {
+            Some((replacement, len)) => {
+                out.push_str(&s[copied..i]);
+                out.push_str(replacement);
+                i += len;
+                copied = i;
             }
-        } else {
-            push_text_char(out, c);
+            None => i += 1,
         }
     }
+    out.push_str(&s[copied..]);
 }
 
 /// A text character as the HTML serializer writes it.
@@ -495,16 +527,13 @@ fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
 
 /// An attribute value as the HTML serializer escapes it.
 fn push_attribute_value(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\u{a0}' => out.push_str("&nbsp;"),
-            c => out.push(c),
-        }
-    }
+    push_escaped(out, value, |c, _| match c {
+        b'&' => Some("&amp;"),
+        b'"' => Some("&quot;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        _ => None,
+    });
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! very bytes ammonia would write, without the DOM; anything it does not fully understand makes
 //! it give up, and the caller runs ammonia.
 //!
-//! It accepts only: text without carriage returns or character references other than the
-//! XML five, `&nbsp;` and numeric references to ordinary characters; start and end tags of a
-//! list of elements (paragraphs, headings, inline markup, lists, definition lists, tables, `pre`,
+//! It accepts only: text (carriage returns read as line feeds, as the parser reads them) with
+//! character references to ordinary characters, by number, by XML name or by HTML 4 name, each
+//! ended by `;`; start and end tags of a list of elements (paragraphs, headings, inline markup, lists, definition lists, tables, `pre`,
 //! links, images, rules, and `font`, which ammonia unwraps), lowercase, with quoted attributes,
 //! properly nested in ways where the HTML tree builder changes nothing (no block inside a
 //! paragraph or inline element, list items and table parts only in their own parents, the one
@@ -20,6 +20,7 @@
 //! generated fragments (random and grammar-built, hostile ones among them): whenever it
 //! answers, the bytes must be ammonia's.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -90,7 +91,7 @@ const MAX_DEPTH: usize = 32;
 /// What the sanitizer keeps, read from its own configuration so the two cannot drift apart.
 struct Rules {
     /// The elements this module reads that the sanitizer lets through as they are (kept) or
-    /// without their tags (unwrapped), each with the attributes it keeps on them.
+    /// without their tags (unwrapped), each with the attributes it keeps on them, by name.
     elements: Vec<Element>,
     /// False when the sanitizer is configured in a way this module does not reproduce
     /// (attribute value lists, forced values, allowed classes, attribute prefixes, denied
@@ -112,7 +113,7 @@ impl Rules {
         let clean_content_tags = sanitizer.clone_clean_content_tags();
         let tag_attributes: HashMap<&str, HashSet<&str>> = sanitizer.clone_tag_attributes();
         let generic = sanitizer.clone_generic_attributes();
-        let elements = INLINE
+        let mut elements = INLINE
             .iter()
             .chain(&BLOCK)
             .chain(&VOID)
@@ -139,7 +140,9 @@ impl Rules {
                         .collect(),
                 })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Sorted by name, for the binary search of every start tag.
+        elements.sort_by_key(|e| e.name);
         let usable = sanitizer.clone_tag_attribute_values().is_empty()
             && sanitizer.clone_set_tag_attribute_values().is_empty()
             && sanitizer.clone_allowed_classes().is_empty()
@@ -176,16 +179,11 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
         if in_table && !text.bytes().all(|c| c.is_ascii_whitespace()) {
             return None;
         }
-        // Carriage returns (the parser turns CR LF into LF) go to ammonia; U+00A0 is written
-        // back as `&nbsp;`.
+        // Carriage returns become line feeds, as the parser reads them; U+00A0 is written back
+        // as `&nbsp;`.
         match memchr::memchr2(b'\r', 0xC2, text.as_bytes()) {
             None => out.push_str(text),
-            Some(_) if text.contains('\r') => return None,
-            Some(_) => {
-                for c in text.chars() {
-                    push_text_char(&mut out, c);
-                }
-            }
+            Some(_) => push_text(&mut out, text),
         }
         i = next;
         if i == b.len() {
@@ -238,7 +236,7 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
                     }
                     let name = start_tag(tag, &open, base, rules, &mut out)?;
                     // The parser drops a line break right after <pre>.
-                    if name == "pre" && matches!(b.get(i), Some(b'\n')) {
+                    if name == "pre" && matches!(b.get(i), Some(b'\n' | b'\r')) {
                         return None;
                     }
                     if !VOID.contains(&name) {
@@ -291,7 +289,8 @@ fn close_implied(tag: &str, open: &mut Vec<&str>, out: &mut String) {
 }
 
 /// Writes a start tag (the text between `<` and `>`) as ammonia would, when it can: a known
-/// element that may open here, with attributes written `name="value"`. Returns its name.
+/// element that may open here, with attributes written `name="value"`. Returns its name; on
+/// `None`, `out` holds a partial tag and is of no further use.
 fn start_tag(
     tag: &str,
     open: &[&str],
@@ -301,12 +300,16 @@ fn start_tag(
 ) -> Option<&'static str> {
     let tag = tag.strip_suffix('/').unwrap_or(tag);
     let name_end = tag.find(' ').unwrap_or(tag.len());
-    let element = rules.elements.iter().find(|e| e.name == &tag[..name_end])?;
+    let name = &tag[..name_end];
+    let element = &rules.elements[rules.elements.binary_search_by(|e| e.name.cmp(name)).ok()?];
     let (name, unwrapped) = (element.name, element.unwrapped);
     if !may_open(name, open) || open.len() >= MAX_DEPTH {
         return None;
     }
-    let mut kept = String::new();
+    // Written straight into `out`, and taken back for an unwrapped element.
+    let tag_start = out.len();
+    out.push('<');
+    out.push_str(name);
     let mut seen: Vec<&str> = Vec::new();
     let mut rest = &tag[name_end..];
     loop {
@@ -341,22 +344,20 @@ fn start_tag(
             continue;
         }
         let value = if matches!(attribute, "href" | "src") {
-            resolve(&value, base)?
+            Cow::Owned(resolve(&value, base)?)
         } else {
             value
         };
-        kept.push(' ');
-        kept.push_str(attribute);
-        kept.push_str("=\"");
-        push_attribute_value(&mut kept, &value);
-        kept.push('"');
+        out.push(' ');
+        out.push_str(attribute);
+        out.push_str("=\"");
+        push_attribute_value(out, &value);
+        out.push('"');
     }
     if unwrapped {
+        out.truncate(tag_start);
         return Some(name);
     }
-    out.push('<');
-    out.push_str(name);
-    out.push_str(&kept);
     if name == "a" {
         out.push_str(" rel=\"");
         out.push_str(LINK_REL);
@@ -368,9 +369,12 @@ fn start_tag(
 
 /// An attribute value with its character references decoded; `None` when it holds markup,
 /// line breaks or a reference this module does not decode.
-fn attribute_value(raw: &str) -> Option<String> {
+fn attribute_value(raw: &str) -> Option<Cow<'_, str>> {
     if raw.contains(['<', '>', '\r', '\n', '\t']) {
         return None;
+    }
+    if !raw.contains('&') {
+        return Some(Cow::Borrowed(raw));
     }
     let mut value = String::with_capacity(raw.len());
     let mut rest = raw;
@@ -381,7 +385,7 @@ fn attribute_value(raw: &str) -> Option<String> {
         rest = &rest[at + len..];
     }
     value.push_str(rest);
-    Some(value)
+    Some(Cow::Owned(value))
 }
 
 /// A character reference at the start of `text` and its length: the five XML names, the HTML 4
@@ -414,6 +418,52 @@ fn reference(text: &str) -> Option<(char, usize)> {
         }
     };
     Some((c, end + 1))
+}
+
+/// Text (without markup or references) as the serializer writes it after the parser has read
+/// it: CR LF and a lone CR become LF (the input stream's newline normalization), and every
+/// character is escaped as [`push_text_char`] escapes it. A CR at the end of `text` is a lone
+/// one: text stops only before `<`, `>`, `&` or the end.
+fn push_text(out: &mut String, text: &str) {
+    push_escaped(out, text, |c, next| match c {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' if next == Some(b'\n') => Some(""),
+        b'\r' => Some("\n"),
+        _ => None,
+    });
+}
+
+/// Copies `s` to `out` a run of bytes at a time, writing `escape(byte, next byte)` in place of
+/// each ASCII byte it replaces and `&nbsp;` in place of U+00A0, as the serializer writes it.
+/// Every other character is copied as it is, without decoding it.
+fn push_escaped(
+    out: &mut String,
+    s: &str,
+    escape: impl Fn(u8, Option<u8>) -> Option<&'static str>,
+) {
+    let b = s.as_bytes();
+    let (mut copied, mut i) = (0, 0);
+    while i < b.len() {
+        let next = b.get(i + 1).copied();
+        // Cut only before an ASCII byte or the lead byte of U+00A0: always a character boundary.
+        let replaced = match b[i] {
+            0xC2 if next == Some(0xA0) => Some(("&nbsp;", 2)),
+            c if c.is_ascii() => escape(c, next).map(|r| (r, 1)),
+            _ => None,
+        };
+        match replaced {
+            Some((replacement, len)) => {
+                out.push_str(&s[copied..i]);
+                out.push_str(replacement);
+                i += len;
+                copied = i;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(&s[copied..]);
 }
 
 /// A text character as the HTML serializer writes it.
@@ -477,16 +527,13 @@ fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
 
 /// An attribute value as the HTML serializer escapes it.
 fn push_attribute_value(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\u{a0}' => out.push_str("&nbsp;"),
-            c => out.push(c),
-        }
-    }
+    push_escaped(out, value, |c, _| match c {
+        b'&' => Some("&amp;"),
+        b'"' => Some("&quot;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        _ => None,
+    });
 }
 
 #[cfg(test)]
@@ -535,6 +582,9 @@ mod tests {
             "<p><font size=\"2\">small</font> print</p>",
             "<a href=\"https://other.example/a?b=1&amp;c=2\">abs</a> &nbsp; a\u{a0}b > c",
             "<a href=\"mailto:desk@news.example\">desk</a>",
+            "line\r\nbreak\rlone\r\r\n<b>\r</b>\r&amp;\r\n&lt;\r",
+            "<ul>\r\n<li>one</li>\r\n</ul>\r\n<table>\r\n<tr><td>a</td></tr>\r</table>",
+            "<pre>code\r\nmore\r</pre>",
         ] {
             assert!(agrees(html, Some(&b)), "not taken: {html}");
         }
@@ -581,7 +631,8 @@ mod tests {
             "a &NotANamedEntity; b",
             "a &#150; b",
             "a &#0; b",
-            "line\r\nbreak",
+            "<pre>\r\ncode</pre>",
+            "<pre>\rcode</pre>",
             "<!--> x",
             "<!-- a -- b --> x",
             "<pre>\ncode</pre>",
@@ -620,7 +671,10 @@ mod tests {
 
     #[test]
     fn generated_fragments_agree_with_ammonia() {
-        const PIECES: [&str; 74] = [
+        const PIECES: [&str; 77] = [
+            "\r\n",
+            "\r",
+            "a\r\rb",
             "<table>",
             "</table>",
             "<tr>",
@@ -713,7 +767,9 @@ mod tests {
 
     /// A fragment from a small grammar: mostly well nested, with any element anywhere.
     fn nested(rng: &mut Rng, depth: usize) -> String {
-        const TEXT: [&str; 8] = [
+        const TEXT: [&str; 10] = [
+            "\r\n",
+            "x\ry\r",
             "Баку",
             " text ",
             "\n",

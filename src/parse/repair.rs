@@ -956,6 +956,12 @@ fn fix_references(
     let mut i = start;
     while let Some(off) = memchr::memchr(b'&', &b[i..end]) {
         i += off;
+        // XML's own references, by far the most common (escaped HTML is full of them), need
+        // nothing; nor do they start a double-encoded run, which is made of non-ASCII values.
+        if let Some(len) = xml_entity_len(&b[i..end]) {
+            i += len;
+            continue;
+        }
         if let Some(run) = double_encoded_run(text, i, end, declared) {
             edits.push(Edit {
                 start: i,
@@ -1025,6 +1031,14 @@ fn fix_references(
         tally.add(Fix::BareAmp, 1);
         i += 1;
     }
+}
+
+/// The length of the reference `bytes` starts with, when it is one of XML's own entities.
+fn xml_entity_len(bytes: &[u8]) -> Option<usize> {
+    ["&lt;", "&gt;", "&amp;", "&quot;", "&apos;"]
+        .into_iter()
+        .find(|r| bytes.starts_with(r.as_bytes()))
+        .map(str::len)
 }
 
 /// Where the entity name starting at `from` ends (`from` itself when there is none), reading

@@ -33,12 +33,28 @@ struct Queued {
     reply: tokio::sync::oneshot::Sender<Result<BatchCounts, StoreError>>,
 }
 
-/// Writes feeds' batches to one store, grouping those that are ready at the same time. The
-/// writer thread ends when the last clone of its `GroupWriter` is dropped, after writing what
-/// was queued.
+/// Writes feeds' batches to one store, grouping those that are ready at the same time. Feeds
+/// are written as they are fetched, so a group holds at most `[fetch] concurrency` feeds (and
+/// never more than [`MAX_GROUP`]).
 #[derive(Clone)]
 pub struct GroupWriter {
-    queue: mpsc::Sender<Queued>,
+    inner: Arc<Inner>,
+}
+
+/// Dropping the last clone of a [`GroupWriter`] closes the queue and waits for the thread to
+/// write what was queued, so a shutdown never leaves a committed-to-be batch behind.
+struct Inner {
+    queue: Option<mpsc::Sender<Queued>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for GroupWriter {
@@ -51,14 +67,20 @@ impl GroupWriter {
     /// Starts the writer thread for `store`.
     pub fn new(store: Arc<Mutex<Store>>) -> GroupWriter {
         let (queue, jobs) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("tributary-store-writer".into())
-            .spawn(move || write_loop(&store, &jobs));
-        if let Err(e) = spawned {
-            // Without the thread every `store` call answers with this error; nothing is lost.
-            tracing::error!(error = %e, "cannot start the store writer thread");
+            .spawn(move || write_loop(&store, &jobs))
+            .map_err(|e| {
+                // Without the thread every `store` call answers with an error; nothing is lost.
+                tracing::error!(error = %e, "cannot start the store writer thread");
+            })
+            .ok();
+        GroupWriter {
+            inner: Arc::new(Inner {
+                queue: Some(queue),
+                thread,
+            }),
         }
-        GroupWriter { queue }
     }
 
     /// Stores one feed's batch and fetch record (see [`Store::store_prepared`]), possibly in
@@ -78,7 +100,11 @@ impl GroupWriter {
             settings,
             reply,
         };
-        if self.queue.send(queued).is_err() {
+        let sent = match &self.inner.queue {
+            Some(queue) => queue.send(queued).is_ok(),
+            None => false,
+        };
+        if !sent {
             return Err(StoreError::Shared(
                 "the store writer thread is not running".into(),
             ));
@@ -107,8 +133,7 @@ fn write_loop(store: &Mutex<Store>, jobs: &mpsc::Receiver<Queued>) {
 }
 
 fn write_group(store: &Mutex<Store>, group: Vec<Queued>) {
-    // Every feed of a run has the same settings; after a configuration reload, a group that
-    // mixes runs takes the first one's.
+    // A writer belongs to one refresher, whose `[dedup]` settings never change.
     let settings = group[0].settings;
     let jobs: Vec<BatchJob<'_>> = group
         .iter()
@@ -134,6 +159,8 @@ fn write_group(store: &Mutex<Store>, group: Vec<Queued>) {
             }
         }
         Err(e) => {
+            let feeds: Vec<&str> = group.iter().map(|q| q.feed_id.as_str()).collect();
+            tracing::error!(error = %e, feeds = ?feeds, "storing a group of batches failed");
             let message = e.to_string();
             for q in group {
                 let _ = q.reply.send(Err(StoreError::Shared(message.clone())));
@@ -202,7 +229,8 @@ mod tests {
                 t("2026-01-14T00:00:00Z"),
             )
             .unwrap();
-        let writer = GroupWriter::new(Arc::new(Mutex::new(store)));
+        let shared = Arc::new(Mutex::new(store));
+        let writer = GroupWriter::new(shared.clone());
         let mut tasks = Vec::new();
         // Feed 12 has no row in `feeds`: its batch breaks the foreign key.
         for (i, id) in ids.iter().enumerate() {
@@ -235,6 +263,11 @@ mod tests {
             }
         }
         drop(writer);
+        assert_eq!(
+            Arc::strong_count(&shared),
+            1,
+            "dropping the writer waited for its thread, which held the store"
+        );
         let check = Store::open(&path).unwrap();
         assert_eq!(check.counts().unwrap().entries, 23 * 10);
     }

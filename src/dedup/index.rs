@@ -9,7 +9,7 @@
 //! same story for the store to load and compare in full.
 //!
 //! The index holds no SQL: the store loads it from its `dedup_index` table, adds each entry it
-//! commits and trims it as it trims the table.
+//! writes and trims it as it trims the table (and loads it again when a transaction fails).
 
 use std::collections::HashMap;
 

@@ -10,7 +10,8 @@
 //! The title-token index lives in memory ([`TitleIndex`]), loaded from `dedup_index` (one row
 //! per recently stored entry) when a store first folds an entry, and loaded again whenever
 //! another connection has written to the database since (`PRAGMA data_version`). What a
-//! transaction adds or trims reaches the memory only once it commits.
+//! transaction adds or trims reaches the memory as it is written, so the feeds stored later in
+//! the same transaction see it; a transaction that fails leaves the memory to be loaded again.
 
 use std::time::Duration;
 
@@ -61,7 +62,7 @@ pub(super) struct NewMember<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// The in-memory title-token index of a store, and what the open transaction will change in it.
+/// The in-memory title-token index of a store, kept in step with the open transaction.
 #[derive(Default)]
 pub(super) struct IndexCache {
     index: Option<TitleIndex>,
@@ -660,6 +661,53 @@ mod tests {
         );
         assert_eq!(cluster_of(&s, "analysis"), cluster_of(&s, "digest"));
         assert!(cluster_of(&s, "analysis").is_some());
+    }
+
+    #[test]
+    fn the_same_feed_twice_in_a_group_keeps_the_search_index_whole() {
+        let mut s = store();
+        let rec = record();
+        let first = crate::store::PreparedBatch::new(vec![entry(
+            "1",
+            "Harbour works resume in Poti",
+            "https://a.example/1",
+            "2026-01-14T05:00:00Z",
+            BODY,
+        )]);
+        let edited = crate::store::PreparedBatch::new(vec![entry(
+            "1",
+            "Harbour works halted in Poti",
+            "https://a.example/1",
+            "2026-01-14T05:00:00Z",
+            BODY,
+        )]);
+        let jobs = [&first, &edited].map(|batch| crate::store::BatchJob {
+            feed_id: "analysis",
+            record: &rec,
+            batch,
+        });
+        let results = s
+            .store_prepared_group(&jobs, &DedupSettings::default())
+            .unwrap();
+        assert_eq!(results[0].as_ref().unwrap().inserted, 1);
+        assert_eq!(results[1].as_ref().unwrap().updated, 1);
+        s.conn
+            .execute(
+                "INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')",
+                [],
+            )
+            .expect("the full-text index matches the entries");
+        let search = |q: &str| {
+            s.entries(&crate::store::EntryFilter {
+                query: Some(q.into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .len()
+        };
+        assert_eq!(search("halted"), 1);
+        assert_eq!(search("resume"), 0);
     }
 
     #[test]

@@ -108,8 +108,8 @@ pub struct StoreCounts {
 
 /// One fetch's entries with everything computed that needs no database: keys, revision
 /// hashes, canonical links, excerpts and the comparable form of each story. Building it does
-/// the CPU work of storing outside the store's lock, so it can run beside another feed's
-/// [`Store::store_prepared`].
+/// the CPU work of storing outside the store's lock, so it can run beside the writing of
+/// other feeds' batches ([`Store::store_prepared_group`]).
 #[derive(Debug, Clone)]
 pub struct PreparedBatch {
     entries: Vec<PreparedEntry>,
@@ -324,56 +324,40 @@ impl Store {
     /// transaction per feed. Entries of a feed written earlier in the group are candidates for
     /// the stories of the feeds after it, as if each had been committed on its own.
     ///
-    /// A feed whose batch fails does not cost the others theirs: the group's transaction is
-    /// rolled back and every feed is written again in a transaction of its own, so the failing
-    /// one gets its error and the others are kept. (Savepoints around each feed would do the
-    /// same in one pass, but they make SQLite copy every page a feed touches into a journal,
-    /// a cost paid on every group for a failure that is rare.) A crash leaves every batch whole
-    /// or absent.
+    /// A feed whose batch fails (or panics) does not cost the others theirs: the group's
+    /// transaction is rolled back, the feeds before it are written again as a group, the
+    /// failing one gets its error, and the feeds after it are written as a group of their own.
+    /// (Savepoints around each feed would do the same in one pass, but they make SQLite copy
+    /// every page a feed touches into a journal, a cost paid on every group for a failure
+    /// that is rare.) A crash leaves every batch whole or absent.
     ///
-    /// The outer `Err` (a transaction could not begin or commit) applies to every job; the
+    /// The outer `Err`, a failure outside any one batch (beginning or committing the
+    /// transaction, loading the title index, the full-text index), applies to every job; the
     /// inner results follow the order of `jobs`.
     pub fn store_prepared_group(
         &mut self,
         jobs: &[BatchJob<'_>],
         dedup_settings: &DedupSettings,
     ) -> Result<Vec<Result<BatchCounts, StoreError>>, StoreError> {
-        match self.write_all_or_none(jobs, dedup_settings) {
-            Ok(Ok(counts)) => return Ok(counts.into_iter().map(Ok).collect()),
-            Ok(Err(_)) if jobs.len() > 1 => {}
-            Ok(Err((_, e))) => return Ok(vec![Err(e)]),
-            Err(e) => return Err(e),
-        }
-        Ok(jobs
-            .iter()
-            .map(
-                |job| match self.write_all_or_none(std::slice::from_ref(job), dedup_settings) {
-                    Ok(Ok(mut counts)) => counts
-                        .pop()
-                        .ok_or_else(|| StoreError::Corrupt("an empty group result".into())),
-                    Ok(Err((_, e))) | Err(e) => Err(e),
-                },
-            )
-            .collect())
-    }
-
-    /// Writes `jobs` in one transaction and commits, or rolls everything back at the first
-    /// batch that fails and returns its index and error. The outer `Err` is a failure to begin
-    /// or commit.
-    #[allow(clippy::type_complexity)]
-    fn write_all_or_none(
-        &mut self,
-        jobs: &[BatchJob<'_>],
-        dedup_settings: &DedupSettings,
-    ) -> Result<Result<Vec<BatchCounts>, (usize, StoreError)>, StoreError> {
         let result = self.write_group(jobs, dedup_settings);
         if !matches!(result, Ok(Ok(_))) {
             // The in-memory index took rows that were rolled back: read it again next time.
             self.dedup.invalidate();
         }
-        result
+        match result? {
+            Ok(counts) => Ok(counts.into_iter().map(Ok).collect()),
+            Err((failed, e)) => {
+                let mut results = self.store_prepared_group(&jobs[..failed], dedup_settings)?;
+                results.push(Err(e));
+                results.extend(self.store_prepared_group(&jobs[failed + 1..], dedup_settings)?);
+                Ok(results)
+            }
+        }
     }
 
+    /// Writes `jobs` in one transaction and commits, or rolls everything back at the first
+    /// batch that fails and returns its position and error. The outer `Err` is a failure
+    /// outside any one batch.
     #[allow(clippy::type_complexity)]
     fn write_group(
         &mut self,
@@ -391,10 +375,28 @@ impl Store {
         index.begin(&tx)?;
         let mut results = Vec::with_capacity(jobs.len());
         // Rowids only grow and this transaction is the only writer, so every entry from the
-        // first one inserted here on is new in this group.
+        // first one inserted here on is new in this group and not in the full-text index yet.
         let mut first_inserted: Option<i64> = None;
+        let mut feeds_written = std::collections::HashSet::new();
         for (i, job) in jobs.iter().enumerate() {
-            match write_batch(&tx, index, job, dedup_settings) {
+            if !feeds_written.insert(job.feed_id) {
+                // The same feed again (a refresh asked for while the scheduled one ran): its
+                // update of an entry inserted above tells the full-text index to forget the
+                // old text, which must be indexed first.
+                if let Some(first) = first_inserted.take() {
+                    index_for_search(&tx, first)?;
+                }
+            }
+            let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                write_batch(&tx, index, job, dedup_settings)
+            }))
+            .unwrap_or_else(|_| {
+                Err(StoreError::Corrupt(format!(
+                    "the batch of feed {} (storing it panicked)",
+                    job.feed_id
+                )))
+            });
+            match written {
                 Ok((counts, first)) => {
                     first_inserted = first_inserted.or(first);
                     results.push(counts);

@@ -1,8 +1,7 @@
 //! The SQLite store: the only module that touches SQL.
 //!
-//! [`Store::open`] sets WAL, foreign keys, in-memory temporary storage and a busy timeout and
-//! applies the migrations in `store/migrations/` by `PRAGMA user_version`, each in its own
-//! transaction. Feeds and entries live in their own files; export and status read through the
+//! [`Store::open`] sets WAL, foreign keys and a busy timeout and applies the migrations in
+//! `store/migrations/` by `PRAGMA user_version`, each in its own transaction. Feeds and entries live in their own files; export and status read through the
 //! methods here.
 
 mod clusters;
@@ -70,8 +69,9 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("database holds an invalid value in {0}")]
     Corrupt(String),
-    /// The failure of a transaction that several feeds' batches shared (see
-    /// [`Store::store_prepared_group`]), as each of them reports it.
+    /// A failure that several feeds' batches share, as each of them reports it: the
+    /// transaction of their group failed (see [`Store::store_prepared_group`]), or the thread
+    /// that writes groups stopped or panicked (see [`crate::group_commit`]).
     #[error("{0}")]
     Shared(String),
 }
@@ -119,10 +119,6 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", true)
-            .map_err(open_err)?;
-        // Statement journals (every insert that may fail halfway through its triggers writes
-        // one) and sort spills stay in memory instead of temporary files on disk.
-        conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(open_err)?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))

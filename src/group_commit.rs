@@ -173,7 +173,7 @@ fn write_group(store: &Mutex<Store>, group: Vec<Queued>) {
 mod tests {
     use super::*;
     use crate::model::NewEntry;
-    use crate::store::{FeedIdentity, FetchRecordOutcome};
+    use crate::store::FeedIdentity;
     use chrono::{DateTime, Utc};
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -198,19 +198,7 @@ mod tests {
     }
 
     fn record() -> FetchRecord {
-        FetchRecord {
-            at: t("2026-01-15T00:00:00Z"),
-            next_fetch: None,
-            permanent_redirect: None,
-            outcome: FetchRecordOutcome::Fetched {
-                etag: None,
-                last_modified: None,
-                title: "Feed".into(),
-                site_link: None,
-                format: "rss".into(),
-                warnings: vec![],
-            },
-        }
+        FetchRecord::fetched_for_test("2026-01-15T00:00:00Z")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

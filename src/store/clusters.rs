@@ -599,19 +599,7 @@ mod tests {
     }
 
     fn record() -> FetchRecord {
-        FetchRecord {
-            at: t("2026-01-15T00:00:00Z"),
-            next_fetch: None,
-            permanent_redirect: None,
-            outcome: FetchRecordOutcome::Fetched {
-                etag: None,
-                last_modified: None,
-                title: "Feed".into(),
-                site_link: None,
-                format: "rss".into(),
-                warnings: vec![],
-            },
-        }
+        FetchRecord::fetched_for_test("2026-01-15T00:00:00Z")
     }
 
     fn cluster_of(s: &Store, feed: &str) -> Option<i64> {

@@ -21,6 +21,26 @@ pub struct FetchRecord {
     pub outcome: FetchRecordOutcome,
 }
 
+#[cfg(test)]
+impl FetchRecord {
+    /// A successful fetch at `at` (RFC 3339) of a feed titled "Feed", for tests.
+    pub(crate) fn fetched_for_test(at: &str) -> FetchRecord {
+        FetchRecord {
+            at: at.parse().expect("an RFC 3339 time"),
+            next_fetch: None,
+            permanent_redirect: None,
+            outcome: FetchRecordOutcome::Fetched {
+                etag: None,
+                last_modified: None,
+                title: "Feed".into(),
+                site_link: None,
+                format: "rss2".into(),
+                warnings: vec![],
+            },
+        }
+    }
+}
+
 /// What the attempt came to.
 #[derive(Debug, Clone)]
 pub enum FetchRecordOutcome {

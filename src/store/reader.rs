@@ -772,7 +772,7 @@ mod tests {
     use super::*;
     use crate::model::NewEntry;
     use crate::store::Cursor;
-    use crate::store::{DedupSettings, FeedIdentity, FetchRecord, FetchRecordOutcome};
+    use crate::store::{DedupSettings, FeedIdentity, FetchRecord};
 
     fn new_entry(id: &str, title: &str, text: &str, at: &str) -> NewEntry {
         NewEntry {
@@ -789,19 +789,7 @@ mod tests {
     }
 
     fn fetched(at: &str) -> FetchRecord {
-        FetchRecord {
-            at: at.parse().unwrap(),
-            next_fetch: None,
-            permanent_redirect: None,
-            outcome: FetchRecordOutcome::Fetched {
-                etag: None,
-                last_modified: None,
-                title: "Feed".into(),
-                site_link: None,
-                format: "rss2".into(),
-                warnings: vec![],
-            },
-        }
+        FetchRecord::fetched_for_test(at)
     }
 
     /// Two feeds carrying one story (same link), plus one story only the first carried.

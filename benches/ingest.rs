@@ -1707,6 +1707,10 @@ fn run() -> Result<bool> {
         );
     }
     if let Some(b) = &baseline {
+        if s.perf.is_some() {
+            notes
+                .push("only this build ran under perf: the ratio to the baseline is skewed".into());
+        }
         let per_feed = |m: &Measured, feeds: u64| rate(m.cpu_s * 1000.0, feeds as f64);
         let (t, o) = (
             per_feed(&trib.cold, trib.cold_feeds),

@@ -29,7 +29,6 @@ struct Queued {
     feed_id: String,
     record: FetchRecord,
     batch: PreparedBatch,
-    settings: DedupSettings,
     reply: tokio::sync::oneshot::Sender<Result<BatchCounts, StoreError>>,
 }
 
@@ -64,12 +63,12 @@ impl std::fmt::Debug for GroupWriter {
 }
 
 impl GroupWriter {
-    /// Starts the writer thread for `store`.
-    pub fn new(store: Arc<Mutex<Store>>) -> GroupWriter {
+    /// Starts the writer thread for `store`, folding stories by `settings`.
+    pub fn new(store: Arc<Mutex<Store>>, settings: DedupSettings) -> GroupWriter {
         let (queue, jobs) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("tributary-store-writer".into())
-            .spawn(move || write_loop(&store, &jobs))
+            .spawn(move || write_loop(&store, &jobs, &settings))
             .map_err(|e| {
                 // Without the thread every `store` call answers with an error; nothing is lost.
                 tracing::error!(error = %e, "cannot start the store writer thread");
@@ -90,14 +89,12 @@ impl GroupWriter {
         feed_id: String,
         record: FetchRecord,
         batch: PreparedBatch,
-        settings: DedupSettings,
     ) -> Result<BatchCounts, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let queued = Queued {
             feed_id,
             record,
             batch,
-            settings,
             reply,
         };
         let sent = match &self.inner.queue {
@@ -119,7 +116,7 @@ impl GroupWriter {
 
 /// The writer thread: waits for a batch, takes the others queued by then, writes them as one
 /// group, answers each, and waits again.
-fn write_loop(store: &Mutex<Store>, jobs: &mpsc::Receiver<Queued>) {
+fn write_loop(store: &Mutex<Store>, jobs: &mpsc::Receiver<Queued>, settings: &DedupSettings) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -128,13 +125,11 @@ fn write_loop(store: &Mutex<Store>, jobs: &mpsc::Receiver<Queued>) {
                 Err(_) => break,
             }
         }
-        write_group(store, group);
+        write_group(store, group, settings);
     }
 }
 
-fn write_group(store: &Mutex<Store>, group: Vec<Queued>) {
-    // A writer belongs to one refresher, whose `[dedup]` settings never change.
-    let settings = group[0].settings;
+fn write_group(store: &Mutex<Store>, group: Vec<Queued>, settings: &DedupSettings) {
     let jobs: Vec<BatchJob<'_>> = group
         .iter()
         .map(|q| BatchJob {
@@ -147,7 +142,7 @@ fn write_group(store: &Mutex<Store>, group: Vec<Queued>) {
     // (SQLite rolls the open transaction back when its handle is dropped).
     let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        store.store_prepared_group(&jobs, &settings)
+        store.store_prepared_group(&jobs, settings)
     }))
     .unwrap_or_else(|_| Err(StoreError::Shared("storing the batches panicked".into())));
     drop(jobs);
@@ -218,7 +213,7 @@ mod tests {
             )
             .unwrap();
         let shared = Arc::new(Mutex::new(store));
-        let writer = GroupWriter::new(shared.clone());
+        let writer = GroupWriter::new(shared.clone(), DedupSettings::default());
         let mut tasks = Vec::new();
         // Feed 12 has no row in `feeds`: its batch breaks the foreign key.
         for (i, id) in ids.iter().enumerate() {
@@ -229,14 +224,7 @@ mod tests {
             };
             let writer = writer.clone();
             tasks.push(tokio::spawn(async move {
-                let r = writer
-                    .store(
-                        id.clone(),
-                        record(),
-                        batch(&id, 10),
-                        DedupSettings::default(),
-                    )
-                    .await;
+                let r = writer.store(id.clone(), record(), batch(&id, 10)).await;
                 (id, r)
             }));
         }

@@ -257,6 +257,14 @@ pub struct Refresher {
     metrics: Arc<Metrics>,
 }
 
+/// `[dedup]` of `config` as the store takes it.
+fn dedup_settings(config: &Config) -> DedupSettings {
+    DedupSettings {
+        window: config.dedup.window,
+        title_similarity: config.dedup.title_similarity,
+    }
+}
+
 /// Which feeds a run takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
@@ -271,9 +279,9 @@ pub enum Selection {
 impl Refresher {
     pub fn new(config: Arc<Config>, fetcher: Arc<Fetcher>, store: Arc<Mutex<Store>>) -> Refresher {
         Refresher {
+            writer: GroupWriter::new(store.clone(), dedup_settings(&config)),
             config,
             fetcher,
-            writer: GroupWriter::new(store.clone()),
             store,
             metrics: Arc::new(Metrics::new()),
         }
@@ -287,10 +295,7 @@ impl Refresher {
 
     /// `[dedup]` as the store takes it.
     pub fn dedup_settings(&self) -> DedupSettings {
-        DedupSettings {
-            window: self.config.dedup.window,
-            title_similarity: self.config.dedup.title_similarity,
-        }
+        dedup_settings(&self.config)
     }
 
     /// The store this refresher writes to.
@@ -571,14 +576,13 @@ impl Refresher {
                         };
                         let id = feed.id.clone();
                         let entries = parsed.entries;
-                        let settings = self.dedup_settings();
                         // Keys, hashes, excerpts and story forms are computed here, beside
                         // other feeds' writes, so the store's lock is held only for SQL.
                         let stored =
                             match tokio::task::spawn_blocking(move || PreparedBatch::new(entries))
                                 .await
                             {
-                                Ok(batch) => self.writer.store(id, rec, batch, settings).await,
+                                Ok(batch) => self.writer.store(id, rec, batch).await,
                                 Err(e) => Err(StoreError::Corrupt(format!(
                                     "preparing the entries failed: {e}"
                                 ))),

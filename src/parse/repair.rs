@@ -958,7 +958,7 @@ fn fix_references(
         i += off;
         // XML's own references, by far the most common (escaped HTML is full of them), need
         // nothing; nor do they start a double-encoded run, which is made of non-ASCII values.
-        if let Some(len) = xml_entity_len(&b[i..end]) {
+        if let Some(len) = xml_entity_len(b, i, end) {
             i += len;
             continue;
         }
@@ -1033,12 +1033,12 @@ fn fix_references(
     }
 }
 
-/// The length of the reference `bytes` starts with, when it is one of XML's own entities.
-fn xml_entity_len(bytes: &[u8]) -> Option<usize> {
-    ["&lt;", "&gt;", "&amp;", "&quot;", "&apos;"]
-        .into_iter()
-        .find(|r| bytes.starts_with(r.as_bytes()))
-        .map(str::len)
+/// The length of the reference at `at` (an `&`), when it is one of XML's own entities,
+/// reading no further than `end`.
+fn xml_entity_len(b: &[u8], at: usize, end: usize) -> Option<usize> {
+    let j = entity_name_end(b, at + 1, end);
+    let named = std::str::from_utf8(&b[at + 1..j]).is_ok_and(is_xml_entity);
+    (named && j < end && b[j] == b';').then_some(j + 1 - at)
 }
 
 /// Where the entity name starting at `from` ends (`from` itself when there is none), reading

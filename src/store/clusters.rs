@@ -598,8 +598,26 @@ mod tests {
         assert_ne!(a, late, "outside the window it is another story");
     }
 
-    fn record() -> FetchRecord {
-        FetchRecord::fetched_for_test("2026-01-15T00:00:00Z")
+    /// Stores one single-entry batch per `(feed, entry)` as one group.
+    fn group(
+        s: &mut Store,
+        batches: Vec<(&str, NewEntry)>,
+    ) -> Vec<Result<crate::store::BatchCounts, StoreError>> {
+        let record = FetchRecord::fetched_for_test("2026-01-15T00:00:00Z");
+        let prepared: Vec<(&str, crate::store::PreparedBatch)> = batches
+            .into_iter()
+            .map(|(feed, e)| (feed, crate::store::PreparedBatch::new(vec![e])))
+            .collect();
+        let jobs: Vec<crate::store::BatchJob<'_>> = prepared
+            .iter()
+            .map(|(feed_id, batch)| crate::store::BatchJob {
+                feed_id,
+                record: &record,
+                batch,
+            })
+            .collect();
+        s.store_prepared_group(&jobs, &DedupSettings::default())
+            .unwrap()
     }
 
     fn cluster_of(s: &Store, feed: &str) -> Option<i64> {
@@ -616,30 +634,21 @@ mod tests {
     #[test]
     fn a_group_folds_a_story_two_of_its_feeds_carry() {
         let mut s = store();
-        let rec = record();
-        let a = crate::store::PreparedBatch::new(vec![entry(
+        let a = entry(
             "1",
             TITLE,
             "https://a.example/1",
             "2026-01-14T05:00:00Z",
             BODY,
-        )]);
-        let d = crate::store::PreparedBatch::new(vec![entry(
+        );
+        let d = entry(
             "d1",
             &format!("Analysis: {TITLE}"),
             "https://d.example/1",
             "2026-01-14T09:00:00Z",
             BODY,
-        )]);
-        let jobs =
-            [("analysis", &a), ("digest", &d)].map(|(feed_id, batch)| crate::store::BatchJob {
-                feed_id,
-                record: &rec,
-                batch,
-            });
-        let results = s
-            .store_prepared_group(&jobs, &DedupSettings::default())
-            .unwrap();
+        );
+        let results = group(&mut s, vec![("analysis", a), ("digest", d)]);
         let counts: Vec<_> = results.into_iter().map(Result::unwrap).collect();
         assert_eq!((counts[0].inserted, counts[0].folded), (1, 0));
         assert_eq!(
@@ -654,29 +663,21 @@ mod tests {
     #[test]
     fn the_same_feed_twice_in_a_group_keeps_the_search_index_whole() {
         let mut s = store();
-        let rec = record();
-        let first = crate::store::PreparedBatch::new(vec![entry(
+        let first = entry(
             "1",
             "Harbour works resume in Poti",
             "https://a.example/1",
             "2026-01-14T05:00:00Z",
             BODY,
-        )]);
-        let edited = crate::store::PreparedBatch::new(vec![entry(
+        );
+        let edited = entry(
             "1",
             "Harbour works halted in Poti",
             "https://a.example/1",
             "2026-01-14T05:00:00Z",
             BODY,
-        )]);
-        let jobs = [&first, &edited].map(|batch| crate::store::BatchJob {
-            feed_id: "analysis",
-            record: &rec,
-            batch,
-        });
-        let results = s
-            .store_prepared_group(&jobs, &DedupSettings::default())
-            .unwrap();
+        );
+        let results = group(&mut s, vec![("analysis", first), ("analysis", edited)]);
         assert_eq!(results[0].as_ref().unwrap().inserted, 1);
         assert_eq!(results[1].as_ref().unwrap().updated, 1);
         s.conn
@@ -701,39 +702,32 @@ mod tests {
     #[test]
     fn a_failing_batch_is_rolled_back_alone_and_the_group_is_kept() {
         let mut s = store();
-        let rec = record();
-        let wire = crate::store::PreparedBatch::new(vec![entry(
+        let wire = entry(
             "w1",
             "Aliyev meets Erdogan in Ankara",
             "https://w.example/1",
             "2026-01-14T06:00:00Z",
             "Talks on gas supplies to Europe through the Southern Gas Corridor were held",
-        )]);
+        );
         // A feed with no row in `feeds`: its entries break the foreign key.
-        let ghost = crate::store::PreparedBatch::new(vec![entry(
+        let ghost = entry(
             "g1",
             TITLE,
             "https://g.example/1",
             "2026-01-14T05:00:00Z",
             BODY,
-        )]);
-        let analysis = crate::store::PreparedBatch::new(vec![entry(
+        );
+        let analysis = entry(
             "1",
             "Harbour works resume in Poti after the winter storms",
             "https://a.example/1",
             "2026-01-14T07:00:00Z",
             "The port authority said the breakwater repairs will be finished by spring",
-        )]);
-        let jobs = [("wire", &wire), ("ghost", &ghost), ("analysis", &analysis)].map(
-            |(feed_id, batch)| crate::store::BatchJob {
-                feed_id,
-                record: &rec,
-                batch,
-            },
         );
-        let results = s
-            .store_prepared_group(&jobs, &DedupSettings::default())
-            .unwrap();
+        let results = group(
+            &mut s,
+            vec![("wire", wire), ("ghost", ghost), ("analysis", analysis)],
+        );
         assert!(results[0].is_ok(), "{:?}", results[0]);
         assert!(results[1].is_err(), "the ghost feed's batch must fail");
         assert!(results[2].is_ok(), "{:?}", results[2]);

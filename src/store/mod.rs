@@ -1,8 +1,8 @@
 //! The SQLite store: the only module that touches SQL.
 //!
 //! [`Store::open`] sets WAL, foreign keys and a busy timeout and applies the migrations in
-//! `store/migrations/` by `PRAGMA user_version`, each in its own transaction. Feeds and entries live in their own files; export and status read through the
-//! methods here.
+//! `store/migrations/` by `PRAGMA user_version`, each in its own transaction. Feeds and
+//! entries live in their own files; export and status read through the methods here.
 
 mod clusters;
 mod digests;

@@ -1,8 +1,9 @@
 //! The SQLite store: the only module that touches SQL.
 //!
-//! [`Store::open`] sets WAL, foreign keys and a busy timeout and applies the migrations in
-//! `store/migrations/` by `PRAGMA user_version`, each in its own transaction. Feeds and
-//! entries live in their own files; export and status read through the methods here.
+//! [`Store::open`] sets WAL, foreign keys, a busy timeout and a page cache sized for writing
+//! many feeds at once, and applies the migrations in `store/migrations/` by
+//! `PRAGMA user_version`, each in its own transaction. Feeds and entries live in their own
+//! files; export and status read through the methods here.
 
 mod clusters;
 mod digests;
@@ -23,6 +24,42 @@ pub use entries::{
 };
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 pub use reader::{FeedStoryCounts, Highlighted, Snippet};
+
+/// The page cache of a store's connection. Storing an entry changes a leaf of each index on
+/// `entries` at a place its key decides (a hash, a link, a time), so a cold fetch of many feeds
+/// touches pages all over those indexes; with SQLite's default 2 MiB they were read back and
+/// written out to the write-ahead log in the middle of a transaction, again and again.
+const PAGE_CACHE_KIB: i64 = 16 * 1024;
+
+/// How large a statement journal may grow in memory before SQLite moves it to a temporary
+/// file. Each statement in a transaction journals the pages it changes that the transaction
+/// had changed before, so that the statement alone can be undone; storing an entry touches a
+/// dozen pages, more when an index page splits. Once a journal passes SQLite's default 64 KiB
+/// it becomes a file for the rest of the transaction, and every later statement wrote its
+/// pages there. A MiB holds any one entry's statements; larger statements (a prune) still spill.
+const STATEMENT_JOURNAL_SPILL_BYTES: i32 = 1024 * 1024;
+
+/// Process-wide SQLite settings, applied once before the first connection opens (SQLite
+/// accepts them only before it initializes).
+#[allow(unsafe_code)]
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` is called before any connection of this process opens (the
+        // `Once`, and every connection comes from `Store::open*`), with the one `int` argument
+        // that SQLITE_CONFIG_STMTJRNL_SPILL takes. Should SQLite already be initialized, it
+        // answers SQLITE_MISUSE and changes nothing; the default only costs speed.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_STMTJRNL_SPILL,
+                STATEMENT_JOURNAL_SPILL_BYTES as std::ffi::c_int,
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            tracing::debug!(rc, "SQLite kept its default statement journal size");
+        }
+    });
+}
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
 const MIGRATIONS: &[&str] = &[
@@ -97,12 +134,14 @@ impl Store {
             path: path.display().to_string(),
             source,
         };
+        configure_sqlite();
         let conn = Connection::open(path).map_err(open_err)?;
         Self::setup(conn, &path.display().to_string())
     }
 
     /// An in-memory database, for tests and previews.
     pub fn open_in_memory() -> Result<Store, StoreError> {
+        configure_sqlite();
         let conn = Connection::open_in_memory()?;
         Self::setup(conn, ":memory:")
     }
@@ -119,6 +158,8 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
             .map_err(open_err)?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))

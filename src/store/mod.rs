@@ -31,6 +31,13 @@ pub use reader::{FeedStoryCounts, Highlighted, Snippet};
 /// written out to the write-ahead log in the middle of a transaction, again and again.
 const PAGE_CACHE_KIB: i64 = 16 * 1024;
 
+/// Pages the write-ahead log collects before a commit copies them into the database (about
+/// 40 MiB; SQLite's default is 1,000). Each checkpoint copies every page changed since the last
+/// and waits for the disk; index pages that many commits change are copied once per
+/// checkpoint, not once per thousand pages written. The log file is cut back to this size
+/// after a checkpoint that found it larger.
+const CHECKPOINT_PAGES: i64 = 10_000;
+
 /// How large a statement journal may grow in memory before SQLite moves it to a temporary
 /// file. Each statement in a transaction journals the pages it changes that the transaction
 /// had changed before, so that the statement alone can be undone; storing an entry touches a
@@ -158,6 +165,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_size_limit", CHECKPOINT_PAGES * 4096)
             .map_err(open_err)?;
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
             .map_err(open_err)?;

@@ -255,6 +255,18 @@ pub struct Refresher {
     store: Arc<Mutex<Store>>,
     writer: GroupWriter,
     metrics: Arc<Metrics>,
+    /// Parsing and preparing feeds is CPU work; at most one feed per core but one does it at
+    /// once (see [`Refresher::on_cpu`]).
+    cpu: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many feeds may be parsed or prepared at once: one per core but one, which is the store
+/// writer's (and one on a single core).
+fn cpu_slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// `[dedup]` of `config` as the store takes it.
@@ -284,7 +296,22 @@ impl Refresher {
             fetcher,
             store,
             metrics: Arc::new(Metrics::new()),
+            cpu: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
         }
+    }
+
+    /// Runs the CPU work `f` (parsing a document, preparing its entries) off the async threads,
+    /// once a CPU slot is free. Storing is the stage that cannot run in parallel: SQLite has
+    /// one writer, the thread of [`GroupWriter`]. Parsing every fetched feed at once left that
+    /// thread one runnable thread among many, with its fair share of a core and feeds waiting
+    /// on it; with one core kept for it, parsing keeps ahead of it and it never waits for CPU.
+    async fn on_cpu<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        // The semaphore is never closed, so acquiring only waits.
+        let _slot = self.cpu.acquire().await.ok();
+        tokio::task::spawn_blocking(f).await
     }
 
     /// Records fetch metrics into `metrics` (the server's) instead of a private set.
@@ -547,10 +574,9 @@ impl Refresher {
                 let max = usize::try_from(self.config.fetch.max_body).unwrap_or(usize::MAX);
                 let content_type = meta.content_type.clone();
                 let source = feed.source.clone();
-                let parsed = tokio::task::spawn_blocking(move || {
-                    read_source(&source, &body, content_type.as_deref(), &ctx, max)
-                })
-                .await;
+                let parsed = self
+                    .on_cpu(move || read_source(&source, &body, content_type.as_deref(), &ctx, max))
+                    .await;
                 match parsed {
                     Ok(Ok(mut parsed)) => {
                         if let Some(rule) = &feed.full_text {
@@ -578,15 +604,12 @@ impl Refresher {
                         let entries = parsed.entries;
                         // Keys, hashes, excerpts and story forms are computed here, beside
                         // other feeds' writes, so the store's lock is held only for SQL.
-                        let stored =
-                            match tokio::task::spawn_blocking(move || PreparedBatch::new(entries))
-                                .await
-                            {
-                                Ok(batch) => self.writer.store(id, rec, batch).await,
-                                Err(e) => Err(StoreError::Corrupt(format!(
-                                    "preparing the entries failed: {e}"
-                                ))),
-                            };
+                        let stored = match self.on_cpu(move || PreparedBatch::new(entries)).await {
+                            Ok(batch) => self.writer.store(id, rec, batch).await,
+                            Err(e) => Err(StoreError::Corrupt(format!(
+                                "preparing the entries failed: {e}"
+                            ))),
+                        };
                         return match stored {
                             Ok(c) => {
                                 report.inserted = c.inserted;

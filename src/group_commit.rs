@@ -65,6 +65,14 @@ impl std::fmt::Debug for GroupWriter {
 impl GroupWriter {
     /// Starts the writer thread for `store`, folding stories by `settings`.
     pub fn new(store: Arc<Mutex<Store>>, settings: DedupSettings) -> GroupWriter {
+        // Commits follow each other here; none of them should wait for a checkpoint.
+        if let Err(e) = store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .checkpoint_in_background()
+        {
+            tracing::warn!(error = %e, "checkpoints stay with the commits");
+        }
         let (queue, jobs) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("tributary-store-writer".into())

@@ -5,6 +5,7 @@
 //! `PRAGMA user_version`, each in its own transaction. Feeds and entries live in their own
 //! files; export and status read through the methods here.
 
+mod checkpoint;
 mod clusters;
 mod digests;
 mod entries;
@@ -53,9 +54,10 @@ fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: `sqlite3_config` is called before any connection of this process opens (the
-        // `Once`, and every connection comes from `Store::open*`), with the one `int` argument
-        // that SQLITE_CONFIG_STMTJRNL_SPILL takes. Should SQLite already be initialized, it
-        // answers SQLITE_MISUSE and changes nothing; the default only costs speed.
+        // `Once` at the top of `Store::open*`; the checkpoint thread's connection opens after
+        // a store's), with the one `int` argument that SQLITE_CONFIG_STMTJRNL_SPILL takes.
+        // Should SQLite already be initialized, it answers SQLITE_MISUSE and changes nothing;
+        // the default only costs speed.
         let rc = unsafe {
             rusqlite::ffi::sqlite3_config(
                 rusqlite::ffi::SQLITE_CONFIG_STMTJRNL_SPILL,
@@ -126,6 +128,9 @@ pub struct Store {
     conn: Connection,
     /// The near-duplicate candidate index, kept in step with the `dedup_index` table.
     dedup: clusters::IndexCache,
+    /// The thread that checkpoints the write-ahead log, once
+    /// [`Store::checkpoint_in_background`] started it.
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Store {
@@ -198,7 +203,19 @@ impl Store {
         Ok(Store {
             conn,
             dedup: clusters::IndexCache::default(),
+            checkpointer: None,
         })
+    }
+
+    /// Leaves checkpoints of the write-ahead log to a thread of their own (see
+    /// [`checkpoint`]), for a store that takes many commits in a row: commits then never wait
+    /// for the disk. Does nothing for a store in memory, or when already started.
+    pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        if self.checkpointer.is_none() {
+            self.checkpointer =
+                checkpoint::Checkpointer::start(&mut self.conn, Default::default())?;
+        }
+        Ok(())
     }
 
     /// The schema version now in force.

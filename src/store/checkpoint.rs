@@ -152,7 +152,7 @@ mod tests {
         std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
     }
 
-    /// A database in WAL mode with a table of 8 KiB rows, and 60 commits of one row each.
+    /// 60 commits of one 8 KiB row each.
     fn write_rows(conn: &Connection) {
         for i in 0..60 {
             conn.execute(
@@ -163,26 +163,47 @@ mod tests {
         }
     }
 
-    fn open(path: &std::path::Path) -> Connection {
-        let conn = Connection::open(path).unwrap();
+    /// A database in WAL mode with a table for the rows, its checkpoints started at `at`.
+    struct Started {
+        dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+        conn: Connection,
+        checkpointer: Checkpointer,
+        /// The database file's size before any row was written.
+        before: u64,
+    }
+
+    fn started(at: Thresholds) -> Started {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
         conn.execute_batch("CREATE TABLE rows (id INTEGER PRIMARY KEY, body BLOB)")
             .unwrap();
-        conn
+        let before = file_len(&path);
+        let checkpointer = Checkpointer::start(&mut conn, at).unwrap().unwrap();
+        Started {
+            dir,
+            path,
+            conn,
+            checkpointer,
+            before,
+        }
     }
 
     #[test]
     fn the_thread_copies_the_log_into_the_database_while_the_writer_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let mut conn = open(&path);
-        let before = file_len(&path);
         // The writer itself would checkpoint only past a million pages: any copy is the thread's.
-        let at = Thresholds {
+        let Started {
+            dir,
+            path,
+            conn,
+            checkpointer,
+            before,
+        } = started(Thresholds {
             background: 20,
             writer: 1_000_000,
-        };
-        let checkpointer = Checkpointer::start(&mut conn, at).unwrap().unwrap();
+        });
         write_rows(&conn);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         // 60 rows of 8 KiB: the database file holds most of them once checkpoints ran.
@@ -209,18 +230,13 @@ mod tests {
 
     #[test]
     fn without_the_thread_the_writer_checkpoints_at_its_own_threshold() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let mut conn = open(&path);
-        let before = file_len(&path);
-        let at = Thresholds {
+        let s = started(Thresholds {
             background: 1_000_000,
             writer: 20,
-        };
-        let _checkpointer = Checkpointer::start(&mut conn, at).unwrap().unwrap();
-        write_rows(&conn);
+        });
+        write_rows(&s.conn);
         // Each commit past 20 pages checkpointed before it returned.
-        assert!(file_len(&path) >= before + 50 * 8192);
+        assert!(file_len(&s.path) >= s.before + 50 * 8192);
     }
 
     #[test]

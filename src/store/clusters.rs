@@ -620,6 +620,28 @@ mod tests {
             .unwrap()
     }
 
+    /// The analysis of the story the tests fold, as its own feed carries it.
+    fn the_analysis() -> NewEntry {
+        entry(
+            "1",
+            TITLE,
+            "https://a.example/1",
+            "2026-01-14T05:00:00Z",
+            BODY,
+        )
+    }
+
+    /// The same story republished by a digest, with a prefix on its title.
+    fn its_digest() -> NewEntry {
+        entry(
+            "d1",
+            &format!("Analysis: {TITLE}"),
+            "https://d.example/1",
+            "2026-01-14T09:00:00Z",
+            BODY,
+        )
+    }
+
     fn cluster_of(s: &Store, feed: &str) -> Option<i64> {
         s.conn
             .query_row(
@@ -634,20 +656,8 @@ mod tests {
     #[test]
     fn a_group_folds_a_story_two_of_its_feeds_carry() {
         let mut s = store();
-        let a = entry(
-            "1",
-            TITLE,
-            "https://a.example/1",
-            "2026-01-14T05:00:00Z",
-            BODY,
-        );
-        let d = entry(
-            "d1",
-            &format!("Analysis: {TITLE}"),
-            "https://d.example/1",
-            "2026-01-14T09:00:00Z",
-            BODY,
-        );
+        let a = the_analysis();
+        let d = its_digest();
         let results = group(&mut s, vec![("analysis", a), ("digest", d)]);
         let counts: Vec<_> = results.into_iter().map(Result::unwrap).collect();
         assert_eq!((counts[0].inserted, counts[0].folded), (1, 0));
@@ -749,6 +759,49 @@ mod tests {
             )
             .unwrap();
         assert!(fetched.is_some(), "the later feed's fetch record is kept");
+    }
+
+    #[test]
+    fn a_story_still_folds_when_a_failing_batch_makes_its_group_write_again() {
+        // The failing feed before, between or after the two that carry one story: the group is
+        // rolled back and written again in parts (the feeds before the failing one, then those
+        // after it), and the story is still found, once, whichever part each feed lands in.
+        for ghost_at in 0..3 {
+            let mut s = store();
+            let mut batches = vec![("analysis", the_analysis()), ("digest", its_digest())];
+            // A feed with no row in `feeds`: its entries break the foreign key.
+            let ghost = entry(
+                "g1",
+                "Harbour works resume in Poti after the winter storms",
+                "https://g.example/1",
+                "2026-01-14T07:00:00Z",
+                "The port authority said the breakwater repairs will be finished by spring",
+            );
+            batches.insert(ghost_at, ("ghost", ghost));
+            let results = group(&mut s, batches);
+            let mut stored = Vec::new();
+            for (i, r) in results.iter().enumerate() {
+                if i == ghost_at {
+                    assert!(r.is_err(), "the ghost feed's batch must fail");
+                } else {
+                    stored.push(*r.as_ref().expect("the other feeds are kept"));
+                }
+            }
+            assert_eq!(
+                (stored[0].inserted, stored[0].folded, stored[1].folded),
+                (1, 0, 1),
+                "ghost at {ghost_at}: the digest folds into the analysis"
+            );
+            assert_eq!(cluster_of(&s, "analysis"), cluster_of(&s, "digest"));
+            let clusters: i64 = s
+                .conn
+                .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(
+                clusters, 1,
+                "ghost at {ghost_at}: one story, nothing left over"
+            );
+        }
     }
 
     #[test]
@@ -874,17 +927,7 @@ mod tests {
                 "x",
             ),
         );
-        let a = add(
-            &mut second,
-            "analysis",
-            entry(
-                "1",
-                TITLE,
-                "https://a.example/1",
-                "2026-01-14T05:00:00Z",
-                BODY,
-            ),
-        );
+        let a = add(&mut second, "analysis", the_analysis());
         let b = add(
             &mut first,
             "wire",

@@ -320,11 +320,6 @@ impl Refresher {
         self
     }
 
-    /// `[dedup]` as the store takes it.
-    pub fn dedup_settings(&self) -> DedupSettings {
-        dedup_settings(&self.config)
-    }
-
     /// The store this refresher writes to.
     pub fn store(&self) -> &Arc<Mutex<Store>> {
         &self.store

@@ -426,13 +426,20 @@ fn reference(text: &str) -> Option<(char, usize)> {
 /// one: text stops only before `<`, `>`, `&` or the end.
 fn push_text(out: &mut String, text: &str) {
     push_escaped(out, text, |c, next| match c {
+        b'\r' if next == Some(b'\n') => Some(""),
+        b'\r' => Some("\n"),
+        c => text_escape(c),
+    });
+}
+
+/// What the serializer writes for an ASCII byte of text, when not the byte itself.
+fn text_escape(c: u8) -> Option<&'static str> {
+    match c {
         b'&' => Some("&amp;"),
         b'<' => Some("&lt;"),
         b'>' => Some("&gt;"),
-        b'\r' if next == Some(b'\n') => Some(""),
-        b'\r' => Some("\n"),
         _ => None,
-    });
+    }
 }
 
 /// Copies `s` to `out` a run of bytes at a time, writing `escape(byte, next byte)` in place of
@@ -466,15 +473,10 @@ fn push_escaped(
     out.push_str(&s[copied..]);
 }
 
-/// A text character as the HTML serializer writes it.
+/// A text character as the HTML serializer writes it (a carriage return from a character
+/// reference stays one: only the input stream's line breaks are normalized).
 fn push_text_char(out: &mut String, c: char) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '\u{a0}' => out.push_str("&nbsp;"),
-        c => out.push(c),
-    }
+    push_escaped(out, c.encode_utf8(&mut [0; 4]), |c, _| text_escape(c));
 }
 
 /// Whether `name` may start inside the open elements without the tree builder moving

@@ -173,7 +173,10 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)
             .map_err(open_err)?;
-        conn.pragma_update(None, "journal_size_limit", CHECKPOINT_PAGES * 4096)
+        let page_size: i64 = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_size_limit", CHECKPOINT_PAGES * page_size)
             .map_err(open_err)?;
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
             .map_err(open_err)?;

@@ -170,11 +170,16 @@ fn write_batch(
     } = *job;
     let now = record.at;
     let mut counts = BatchCounts::default();
-    let keys_by_link: bool = tx
-        .prepare_cached("SELECT keys_by_link FROM feeds WHERE id = ?1")?
-        .query_row([feed_id], |r| r.get(0))
+    // A feed with no entries and no tombstones (its first fetch) has no key to look up.
+    let (keys_by_link, first_batch): (bool, bool) = tx
+        .prepare_cached(
+            "SELECT keys_by_link,
+                    entry_count = 0 AND NOT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ?1)
+             FROM feeds WHERE id = ?1",
+        )?
+        .query_row([feed_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
-        .unwrap_or(false);
+        .unwrap_or((false, false));
     let by_link = keys_by_link || batch.guids_ambiguous;
     if by_link && !keys_by_link {
         tx.execute("UPDATE feeds SET keys_by_link = 1 WHERE id = ?1", [feed_id])?;
@@ -208,9 +213,12 @@ fn write_batch(
             continue;
         }
         let published = e.published.map(fmt_time);
-        let existing: Option<(i64, String)> = find
-            .query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let existing: Option<(i64, String)> = if first_batch {
+            None
+        } else {
+            find.query_row(params![feed_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+        };
         match existing {
             Some((_, old)) if old == p.revision => counts.unchanged += 1,
             Some((rowid, _)) => {
@@ -230,7 +238,7 @@ fn write_batch(
                 counts.updated += 1;
             }
             None => {
-                if tomb.exists(params![feed_id, key])? {
+                if !first_batch && tomb.exists(params![feed_id, key])? {
                     counts.unchanged += 1;
                     continue;
                 }
@@ -278,6 +286,11 @@ fn write_batch(
                 counts.inserted += 1;
             }
         }
+    }
+    if counts.inserted > 0 {
+        // Once per batch rather than a trigger per row (migration 0012).
+        tx.prepare_cached("UPDATE feeds SET entry_count = entry_count + ?2 WHERE id = ?1")?
+            .execute(params![feed_id, counts.inserted as i64])?;
     }
     write_fetch_record(tx, feed_id, record)?;
     Ok((counts, first_inserted))
@@ -407,6 +420,15 @@ impl Store {
         }
         if let Some(first) = first_inserted {
             index_for_search(&tx, first)?;
+        }
+        let inserted: usize = results.iter().map(|c| c.inserted).sum();
+        if inserted > 0 {
+            // What readers see changed: once per group rather than a trigger per row.
+            tx.prepare_cached(
+                "UPDATE store_version SET version = version + ?1,
+                     changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1",
+            )?
+            .execute([inserted as i64])?;
         }
         index.trim(&tx, now, dedup_settings)?;
         tx.commit()?;
@@ -624,6 +646,40 @@ mod tests {
             crate::model::rfc3339(rows[0].updated),
             "2026-01-14T09:00:00Z"
         );
+    }
+
+    #[test]
+    fn the_change_counter_moves_once_for_every_entry_inserted_or_changed() {
+        let mut s = store();
+        assert_eq!(s.newest_change().unwrap(), None);
+        let fetch = |s: &mut Store, at: &str, entries: &[NewEntry]| {
+            s.store_fetch("a", &record(at), entries, &DedupSettings::default())
+                .unwrap()
+        };
+        // The first fetch also gives the feed its title, which readers see too.
+        fetch(&mut s, "2026-01-14T07:00:00Z", &[entry("1", "T1", "v1")]);
+        assert!(s.newest_change().unwrap().is_some());
+        let v1 = s.version().unwrap();
+        let c = fetch(
+            &mut s,
+            "2026-01-14T08:00:00Z",
+            &[
+                entry("1", "T1", "v1"),
+                entry("2", "T2", "v1"),
+                entry("3", "T3", "v1"),
+            ],
+        );
+        assert_eq!((c.inserted, c.unchanged), (2, 1));
+        assert_eq!(s.version().unwrap(), v1 + 2, "one step per inserted entry");
+        let c = fetch(&mut s, "2026-01-14T09:00:00Z", &[entry("1", "T1", "v2")]);
+        assert_eq!(c.updated, 1);
+        assert_eq!(
+            s.version().unwrap(),
+            v1 + 3,
+            "one step for the changed entry"
+        );
+        fetch(&mut s, "2026-01-14T10:00:00Z", &[entry("1", "T1", "v2")]);
+        assert_eq!(s.version().unwrap(), v1 + 3, "nothing new, nothing moves");
     }
 
     #[test]

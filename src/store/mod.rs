@@ -83,6 +83,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_feed_entry_counts.sql"),
     include_str!("migrations/0010_search_index_by_batch.sql"),
     include_str!("migrations/0011_drop_entries_by_updated.sql"),
+    include_str!("migrations/0012_counters_per_batch.sql"),
 ];
 
 /// A storage failure.

@@ -1293,6 +1293,36 @@ fn per_host_limits_requests_at_once_to_one_host_but_not_to_others() {
 }
 
 #[test]
+fn concurrency_limits_requests_at_once_over_all_hosts() {
+    let server = FeedServer::start();
+    let ws = Workspace::with_config("[fetch]\nconcurrency = 3\nper_host = 8\n");
+    let mut feeds = Vec::new();
+    for i in 0..8 {
+        let path = format!("/slow-{i}.rss");
+        server.serve_bytes(&path, rss(&format!("slow-{i}")), "application/rss+xml");
+        server.delay_answers(&path, Duration::from_millis(500));
+        let url = if i % 2 == 0 {
+            server.url(&path)
+        } else {
+            server.url_via_localhost(&path)
+        };
+        feeds.push(feed_entry(&format!("slow-{i}"), &url, ""));
+    }
+    ws.write_feeds(&feeds.concat());
+
+    let (code, stderr) = run(&ws, &["fetch"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        server.max_concurrent_overall(),
+        3,
+        "at most `concurrency` requests at once, whatever the host"
+    );
+    for f in status(&ws) {
+        assert_eq!(f["state"], "ok", "{f}");
+    }
+}
+
+#[test]
 fn host_delay_spaces_requests_to_one_host() {
     let server = FeedServer::start();
     let ws = Workspace::with_config("[fetch]\nhost_delay = \"1s\"\n");

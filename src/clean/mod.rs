@@ -64,12 +64,20 @@ pub fn collapse_whitespace(s: &str) -> String {
 pub fn plain_text(s: &str) -> String {
     let s = strip_non_xml(s);
     if s.contains('<') || s.contains('&') {
-        let fragment = scraper::Html::parse_fragment(&s);
-        let text: String = fragment.root_element().text().collect();
+        // Most summaries are simple enough to read without building their tree.
+        let text = simple_html::text_simple(&s).unwrap_or_else(|| parsed_text(&s));
         collapse_whitespace(&strip_non_xml(&text))
     } else {
         collapse_whitespace(&s)
     }
+}
+
+/// The text of the HTML fragment `html`: every text node of the parser's tree, in order.
+fn parsed_text(html: &str) -> String {
+    scraper::Html::parse_fragment(html)
+        .root_element()
+        .text()
+        .collect()
 }
 
 /// Sanitizes an HTML fragment: only harmless markup is kept, links get

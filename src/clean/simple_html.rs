@@ -19,6 +19,11 @@
 //! Tests compare its output with ammonia's on every summary and content in the corpus and on
 //! generated fragments (random and grammar-built, hostile ones among them): whenever it
 //! answers, the bytes must be ammonia's.
+//!
+//! The same reading gives the plain text of such a fragment ([`text_simple`], behind
+//! [`super::plain_text`], which takes every stored entry's excerpt): the text between the tags
+//! with its references decoded, as the HTML parser's tree gives it, checked the same way
+//! against the parser.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -203,15 +208,7 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
                 i += 1;
             }
             // `<`, the only other byte the search stops at.
-            _ if html[i..].starts_with("<!--") => {
-                // Comments are removed. Only the plain form: no `--` inside, not `<!-->`.
-                let body_end = i + 4 + html[i + 4..].find("-->")?;
-                let body = &html[i + 4..body_end];
-                if body.starts_with('>') || body.starts_with("->") || body.contains("--") {
-                    return None;
-                }
-                i = body_end + 3;
-            }
+            _ if html[i..].starts_with("<!--") => i = after_comment(html, i)?,
             _ => {
                 let end = i + memchr::memchr(b'>', &b[i..])?;
                 let tag = &html[i + 1..end];
@@ -251,6 +248,178 @@ pub fn clean_simple(html: &str, base: Option<&Url>) -> Option<String> {
         push_end_tag(&mut out, name);
     }
     Some(out)
+}
+
+/// Where the comment starting at `at` (with `<!--`) ends, for the plain form only: no `--`
+/// inside, not `<!-->` or `<!--->`. Comments are dropped by the sanitizer and hold no text.
+fn after_comment(html: &str, at: usize) -> Option<usize> {
+    let body_end = at + 4 + html[at + 4..].find("-->")?;
+    let body = &html[at + 4..body_end];
+    if body.starts_with('>') || body.starts_with("->") || body.contains("--") {
+        return None;
+    }
+    Some(body_end + 3)
+}
+
+/// Elements whose tags, however they are nested or left open, only put structure around the
+/// text: the parser's tree holds the fragment's text in the order it was written. Not here:
+/// tables (the parser moves text out of them), `pre` (it drops a line break after the tag),
+/// and everything whose content the parser reads differently (`script`, `textarea`, `title`,
+/// foreign content, ...).
+const TEXT_ELEMENTS: [&str; 43] = [
+    "time",
+    "q",
+    "strike",
+    "del",
+    "ins",
+    "abbr",
+    "kbd",
+    "samp",
+    "var",
+    "tt",
+    "a",
+    "b",
+    "i",
+    "em",
+    "strong",
+    "code",
+    "sub",
+    "sup",
+    "small",
+    "s",
+    "u",
+    "span",
+    "cite",
+    "mark",
+    "font",
+    "p",
+    "div",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "hr",
+    "img",
+];
+
+/// The text of the fragment `html` as the HTML parser's tree holds it (every text node in
+/// order, character references decoded, CR LF and lone CR read as LF), when `html` is simple
+/// enough to read without the parser: text, references that [`reference`] decodes, plain
+/// comments, and well-formed lowercase tags of [`TEXT_ELEMENTS`]. `None` means "parse it".
+pub fn text_simple(html: &str) -> Option<String> {
+    let b = html.as_bytes();
+    let mut out = String::with_capacity(html.len());
+    let mut i = 0;
+    while i < b.len() {
+        let next = memchr::memchr2(b'<', b'&', &b[i..]).map_or(b.len(), |off| i + off);
+        let text = &html[i..next];
+        if text.contains('\r') {
+            out.push_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        } else {
+            out.push_str(text);
+        }
+        i = next;
+        if i == b.len() {
+            break;
+        }
+        if b[i] == b'&' {
+            let (c, len) = reference(&html[i..])?;
+            out.push(c);
+            i += len;
+        } else if html[i..].starts_with("<!--") {
+            i = after_comment(html, i)?;
+        } else {
+            let end = i + memchr::memchr(b'>', &b[i..])?;
+            if !is_text_element_tag(&html[i + 1..end]) {
+                return None;
+            }
+            i = end + 1;
+        }
+    }
+    Some(out)
+}
+
+/// Whether `tag` (between `<` and `>`) is a start tag of one of [`TEXT_ELEMENTS`] with
+/// well-formed attributes, or its bare end tag.
+fn is_text_element_tag(tag: &str) -> bool {
+    let (is_end, body) = match tag.strip_prefix('/') {
+        Some(body) => (true, body),
+        None => (false, tag),
+    };
+    let name_len = body
+        .bytes()
+        .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .unwrap_or(body.len());
+    if !TEXT_ELEMENTS.contains(&&body[..name_len]) {
+        return false;
+    }
+    let rest = &body[name_len..];
+    if is_end {
+        return rest.is_empty();
+    }
+    // Attributes: white space, a name, and an optional value, quoted or not; a `/` may end
+    // the tag. A quote left open means the `>` found was inside a value: not simple.
+    let b = rest.as_bytes();
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C');
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        if i == b.len() || (b[i] == b'/' && i + 1 == b.len()) {
+            return true;
+        }
+        if i == start {
+            return false;
+        }
+        let name_start = i;
+        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'=' | b'"' | b'\'' | b'<') {
+            i += 1;
+        }
+        if i == name_start {
+            return false;
+        }
+        let mut j = i;
+        while j < b.len() && is_space(b[j]) {
+            j += 1;
+        }
+        if j < b.len() && b[j] == b'=' {
+            j += 1;
+            while j < b.len() && is_space(b[j]) {
+                j += 1;
+            }
+            match b.get(j) {
+                Some(&q @ (b'"' | b'\'')) => match memchr::memchr(q, &b[j + 1..]) {
+                    Some(len) => i = j + 1 + len + 1,
+                    None => return false,
+                },
+                _ => {
+                    let value_start = j;
+                    while j < b.len()
+                        && !is_space(b[j])
+                        && !matches!(b[j], b'"' | b'\'' | b'=' | b'<' | b'`')
+                    {
+                        j += 1;
+                    }
+                    if j == value_start {
+                        return false;
+                    }
+                    i = j;
+                }
+            }
+        }
+    }
 }
 
 /// An end tag as the serializer writes it; nothing for unwrapped elements.
@@ -568,6 +737,98 @@ mod tests {
         }
     }
 
+    /// The property that makes the plain-text fast path safe: when it answers, it answers the
+    /// text of the parser's tree. Returns whether it answered.
+    fn text_agrees(html: &str) -> bool {
+        let html = super::super::strip_non_xml(html);
+        match text_simple(&html) {
+            Some(fast) => {
+                assert_eq!(fast, super::super::parsed_text(&html), "fragment: {html:?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn text_of_simple_fragments_is_read_without_the_parser() {
+        for html in [
+            "Plain &amp; simple &lt;b&gt; &quot;q&quot; &#8212; &#x2019; Caf&eacute; &nbsp;.",
+            "<p>Переговоры в Баку.</p><p>Подробнее: <a href=\"/ru/1\">здесь</a>.</p>",
+            "<p>One<br>two <b>bold <i>both</i></b></p><hr/><img src='x' alt=\"a &amp; b\">",
+            "<b>1<div>2</b>3</div><a>4<a>5</a></a><p>6<ul><li>7<li>8</ul>9",
+            "</p>stray</br>ends<!-- c -->here</img>",
+            "line\r\nbreak\rlone\r\r\n<b>\r</b>\r&amp;\r\n1 > 0",
+            "<p class=lead id = 'x' data-x=\"<\" hidden>attributes</p>",
+            "<h2>Heading</h2>\n<dl><dt>term</dt><dd>definition</dd></dl>",
+        ] {
+            assert!(text_agrees(html), "not taken: {html}");
+        }
+        for html in [
+            "<table><tr>moved out</tr></table>",
+            "<pre>\ndropped line break</pre>",
+            "<script>x = '<b>'</script>",
+            "<textarea><b>raw</b></textarea>",
+            "<title>t</title>",
+            "<P>upper case</P>",
+            "a < b",
+            "AT&T",
+            "&copy no semicolon",
+            "&#128; windows-1252",
+            "<p title=\"open>value\">x</p>",
+            "<p a=\"1\"b=\"2\">x</p>",
+            "</p >",
+            "<!-->",
+            "<svg><title>foreign</title></svg>",
+        ] {
+            assert_eq!(text_simple(html), None, "{html}");
+        }
+    }
+
+    #[test]
+    fn generated_fragments_give_the_parsers_text() {
+        const MORE: [&str; 16] = [
+            "<script>",
+            "</script>",
+            "<textarea>",
+            "<title>",
+            "<P>",
+            "<p title='a>b'>",
+            "<b title=x>",
+            "a < b",
+            "&copy",
+            "AT&T",
+            "<select>",
+            "<noscript>",
+            "<pre>\n",
+            "<plaintext>",
+            "<dd>",
+            "<h1>",
+        ];
+        let mut rng = Rng(0x0DDB_1A5E_5BAD_5EED);
+        let (mut taken, mut total) = (0, 0);
+        for _ in 0..40_000 {
+            let len = 1 + rng.below(12);
+            let html: String = (0..len)
+                .map(|_| match rng.below(PIECES.len() + MORE.len()) {
+                    n if n < PIECES.len() => PIECES[n],
+                    n => MORE[n - PIECES.len()],
+                })
+                .collect();
+            total += 1;
+            taken += usize::from(text_agrees(&html));
+        }
+        assert!(taken > total / 10, "only {taken} of {total} taken");
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut taken, mut total) = (0, 0);
+        for _ in 0..10_000 {
+            let html = nested(&mut rng, 4);
+            total += 1;
+            taken += usize::from(text_agrees(&html));
+        }
+        assert!(taken > total / 10, "grammar: only {taken} of {total} taken");
+    }
+
     #[test]
     fn simple_fragments_are_cleaned_without_ammonia() {
         let b = base();
@@ -671,87 +932,89 @@ mod tests {
         }
     }
 
+    /// Pieces of markup and text that random fragments are made of.
+    const PIECES: [&str; 77] = [
+        "\r\n",
+        "\r",
+        "a\r\rb",
+        "<table>",
+        "</table>",
+        "<tr>",
+        "</tr>",
+        "<td>",
+        "</td>",
+        "<th colspan=\"2\">",
+        "<tbody>",
+        "</tbody>",
+        "<pre>",
+        "</pre>",
+        "<font color=\"red\">",
+        "<p class=\"lead\">",
+        "<div>",
+        "</div>",
+        "<div id=\"x\" style=\"c\">",
+        "<img src=\"/i.png\" alt=\"a &amp; b\">",
+        "<img src=\"javascript:x\">",
+        "<a href=\"/x\" title=\"t &quot;q&quot; &lt;b&gt; &#160;\">",
+        "<a>",
+        "<a href='/q' rel=\"x\">",
+        "<hr>",
+        "<!-- c -->",
+        "&mdash;&eacute;",
+        "<!--",
+        "-->",
+        "<del>",
+        "</del>",
+        "<span lang=\"ru\">",
+        "<p onclick=\"y()\">",
+        "<br/>",
+        "<img src=\"x.png\" width=\"10\" height=\"20\"/>",
+        "<h3 id=\"h\">",
+        "<p>",
+        "</p>",
+        "<b>",
+        "</b>",
+        "<i>",
+        "</i>",
+        "</font>",
+        "<em>",
+        "</em>",
+        "<strong>",
+        "</strong>",
+        "<span>",
+        "</span>",
+        "<br>",
+        "<ul>",
+        "</ul>",
+        "<ol>",
+        "</ol>",
+        "<li>",
+        "</li>",
+        "<blockquote>",
+        "</blockquote>",
+        "<h2>",
+        "</h2>",
+        "<a href=\"/a?b=1&amp;c=2\">",
+        "<a href=\"https://x.example\">",
+        "<a href=\"../up\">",
+        "</a>",
+        "text",
+        " ",
+        "\n",
+        "Баку",
+        "&amp;",
+        "&lt;",
+        "&gt;",
+        "&quot;",
+        "&nbsp;",
+        "&#169;",
+        ">",
+        "\u{a0}",
+        "&#x41;",
+    ];
+
     #[test]
     fn generated_fragments_agree_with_ammonia() {
-        const PIECES: [&str; 77] = [
-            "\r\n",
-            "\r",
-            "a\r\rb",
-            "<table>",
-            "</table>",
-            "<tr>",
-            "</tr>",
-            "<td>",
-            "</td>",
-            "<th colspan=\"2\">",
-            "<tbody>",
-            "</tbody>",
-            "<pre>",
-            "</pre>",
-            "<font color=\"red\">",
-            "<p class=\"lead\">",
-            "<div>",
-            "</div>",
-            "<div id=\"x\" style=\"c\">",
-            "<img src=\"/i.png\" alt=\"a &amp; b\">",
-            "<img src=\"javascript:x\">",
-            "<a href=\"/x\" title=\"t &quot;q&quot; &lt;b&gt; &#160;\">",
-            "<a>",
-            "<a href='/q' rel=\"x\">",
-            "<hr>",
-            "<!-- c -->",
-            "&mdash;&eacute;",
-            "<!--",
-            "-->",
-            "<del>",
-            "</del>",
-            "<span lang=\"ru\">",
-            "<p onclick=\"y()\">",
-            "<br/>",
-            "<img src=\"x.png\" width=\"10\" height=\"20\"/>",
-            "<h3 id=\"h\">",
-            "<p>",
-            "</p>",
-            "<b>",
-            "</b>",
-            "<i>",
-            "</i>",
-            "</font>",
-            "<em>",
-            "</em>",
-            "<strong>",
-            "</strong>",
-            "<span>",
-            "</span>",
-            "<br>",
-            "<ul>",
-            "</ul>",
-            "<ol>",
-            "</ol>",
-            "<li>",
-            "</li>",
-            "<blockquote>",
-            "</blockquote>",
-            "<h2>",
-            "</h2>",
-            "<a href=\"/a?b=1&amp;c=2\">",
-            "<a href=\"https://x.example\">",
-            "<a href=\"../up\">",
-            "</a>",
-            "text",
-            " ",
-            "\n",
-            "Баку",
-            "&amp;",
-            "&lt;",
-            "&gt;",
-            "&quot;",
-            "&nbsp;",
-            "&#169;",
-            ">",
-            "\u{a0}",
-            "&#x41;",
-        ];
         let b = base();
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let (mut taken, mut total) = (0, 0);
@@ -877,6 +1140,7 @@ mod tests {
         };
         let b = base();
         let (mut taken, mut total) = (0, 0);
+        let (mut text_taken, mut text_total) = (0, 0);
         for line in manifest.lines().skip(1) {
             let Some(path) = line.split('\t').next() else {
                 continue;
@@ -903,10 +1167,18 @@ mod tests {
                         total += 1;
                         taken += usize::from(agrees(html, base));
                     }
+                    // The text of the fragment, and of what the sanitizer keeps of it (the
+                    // summaries whose excerpts are taken).
+                    for text_of in [html.to_string(), super::super::sanitize_html(html, None)] {
+                        text_total += 1;
+                        text_taken += usize::from(text_agrees(&text_of));
+                    }
                 }
             }
         }
         println!("corpus fragments: {taken} of {total} cleaned without ammonia");
+        println!("corpus fragments: {text_taken} of {text_total} read as text without the parser");
         assert!(total > 500 && taken > 0, "{taken} of {total}");
+        assert!(text_taken > text_total / 2, "{text_taken} of {text_total}");
     }
 }

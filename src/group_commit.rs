@@ -29,8 +29,13 @@ struct Queued {
     feed_id: String,
     record: FetchRecord,
     batch: PreparedBatch,
-    reply: tokio::sync::oneshot::Sender<Result<BatchCounts, StoreError>>,
+    reply: tokio::sync::oneshot::Sender<Answer>,
 }
+
+/// The outcome for one feed, with its batch handed back: the feed's task frees the batch's
+/// thousands of small allocations, not the writer thread, which every feed waits for (a
+/// twelfth of its time on a cold fetch).
+type Answer = (Result<BatchCounts, StoreError>, PreparedBatch);
 
 /// Writes feeds' batches to one store, grouping those that are ready at the same time. Feeds
 /// are written as they are fetched, so a group holds at most `[fetch] concurrency` feeds (and
@@ -114,11 +119,15 @@ impl GroupWriter {
                 "the store writer thread is not running".into(),
             ));
         }
-        answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Shared(
+        match answer.await {
+            Ok((result, batch)) => {
+                drop(batch);
+                result
+            }
+            Err(_) => Err(StoreError::Shared(
                 "the store writer stopped before answering".into(),
-            ))
-        })
+            )),
+        }
     }
 }
 
@@ -158,7 +167,7 @@ fn write_group(store: &Mutex<Store>, group: Vec<Queued>, settings: &DedupSetting
     match results {
         Ok(results) => {
             for (q, r) in group.into_iter().zip(results) {
-                let _ = q.reply.send(r);
+                let _ = q.reply.send((r, q.batch));
             }
         }
         Err(e) => {
@@ -166,7 +175,9 @@ fn write_group(store: &Mutex<Store>, group: Vec<Queued>, settings: &DedupSetting
             tracing::error!(error = %e, feeds = ?feeds, "storing a group of batches failed");
             let message = e.to_string();
             for q in group {
-                let _ = q.reply.send(Err(StoreError::Shared(message.clone())));
+                let _ = q
+                    .reply
+                    .send((Err(StoreError::Shared(message.clone())), q.batch));
             }
         }
     }

@@ -38,9 +38,9 @@ pub struct Candidate {
 /// Title tokens of recent entries, by slot.
 #[derive(Debug, Default)]
 pub struct TitleIndex {
-    token_ids: HashMap<String, u32>,
+    token_ids: HashMap<String, u32, foldhash::fast::RandomState>,
     postings: Vec<Vec<u32>>,
-    feed_ids: HashMap<String, u32>,
+    feed_ids: HashMap<String, u32, foldhash::fast::RandomState>,
     slots: Vec<Slot>,
     dead: usize,
     /// Scratch: shared-token counts by slot, all zero between queries.
@@ -192,7 +192,7 @@ fn least_shared(n: usize, threshold: f64) -> usize {
         .unwrap_or(n + 1)
 }
 
-fn intern(map: &mut HashMap<String, u32>, key: &str) -> u32 {
+fn intern(map: &mut HashMap<String, u32, foldhash::fast::RandomState>, key: &str) -> u32 {
     if let Some(&id) = map.get(key) {
         return id;
     }

@@ -817,9 +817,10 @@ struct BulkPlan {
 /// The rows are written with SQL on a connection of their own, not through
 /// `Store::store_fetch`: on this machine that ingests a few hundred entries per second, so a
 /// million would take hours. Each row holds what `store_fetch` writes for the item (key, stable
-/// id, canonical URL, revision, excerpt, times; the change counter and feed counts follow
-/// through the schema's triggers, the full-text index once per batch as in `store_fetch`); stories are clustered as the generator shares them (every
-/// 20th item of a feed pair, the pair's even feed seen first) instead of by the dedup code.
+/// id, canonical URL, revision, excerpt, times; the change counter, the feed counts and the
+/// full-text index move once per batch, as in `store_fetch`); stories are clustered as the
+/// generator shares them (every 20th item of a feed pair, the pair's even feed seen first)
+/// instead of by the dedup code.
 fn bulk_fill(
     store: &mut Store,
     db: &Path,
@@ -888,9 +889,27 @@ fn bulk_fill(
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?10, ?10, ?11, ?10, ?12, ?13, ?14)",
                 )
                 .expect("prepare");
+            // As `Store::store_prepared` does: each feed's entry count and the change counter
+            // move once per batch.
+            let mut count_feed = tx
+                .prepare_cached("UPDATE feeds SET entry_count = entry_count + ?2 WHERE id = ?1")
+                .expect("prepare");
+            let mut count_change = tx
+                .prepare_cached(
+                    "UPDATE store_version SET version = version + ?1,
+                         changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1",
+                )
+                .expect("prepare");
+            let stored_before = stored;
             // Shared stories of this batch: (feed pair, item) -> cluster.
             let mut shared = std::collections::HashMap::new();
             for (f, feed) in archive.iter().enumerate() {
+                let written = batch_end.min(per_feed(f)).saturating_sub(batch_start);
+                if written > 0 {
+                    count_feed
+                        .execute(rusqlite::params![feed.id, written as i64])
+                        .expect("count the feed's entries");
+                }
                 for k in batch_start..batch_end.min(per_feed(f)) {
                     let it = item(Kind::Archive, f, k, timeline);
                     let entry = NewEntry {
@@ -949,6 +968,9 @@ fn bulk_fill(
                     stored += 1;
                 }
             }
+            count_change
+                .execute([(stored - stored_before) as i64])
+                .expect("move the change counter");
         }
         // As `Store::store_prepared` does: the batch's entries reach the full-text index in
         // one statement.

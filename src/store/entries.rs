@@ -174,7 +174,8 @@ fn write_batch(
     let (keys_by_link, first_batch): (bool, bool) = tx
         .prepare_cached(
             "SELECT keys_by_link,
-                    entry_count = 0 AND NOT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ?1)
+                    NOT EXISTS (SELECT 1 FROM entries WHERE feed_id = ?1)
+                    AND NOT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ?1)
              FROM feeds WHERE id = ?1",
         )?
         .query_row([feed_id], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -261,61 +261,25 @@ fn after_comment(html: &str, at: usize) -> Option<usize> {
     Some(body_end + 3)
 }
 
-/// Elements whose tags, however they are nested or left open, only put structure around the
-/// text: the parser's tree holds the fragment's text in the order it was written. Not here:
-/// tables (the parser moves text out of them), `pre` (it drops a line break after the tag),
-/// and everything whose content the parser reads differently (`script`, `textarea`, `title`,
-/// foreign content, ...).
-const TEXT_ELEMENTS: [&str; 43] = [
-    "time",
-    "q",
-    "strike",
-    "del",
-    "ins",
-    "abbr",
-    "kbd",
-    "samp",
-    "var",
-    "tt",
-    "a",
-    "b",
-    "i",
-    "em",
-    "strong",
-    "code",
-    "sub",
-    "sup",
-    "small",
-    "s",
-    "u",
-    "span",
-    "cite",
-    "mark",
-    "font",
-    "p",
-    "div",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "dl",
-    "dt",
-    "dd",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "br",
-    "hr",
-    "img",
-];
+/// Whether the tags of `name`, however they are nested or left open, only put structure
+/// around text, so the parser's tree holds the fragment's text in the order it was written:
+/// every element this module reads except tables and their parts (the parser moves text out
+/// of them) and `pre` (it drops a line break after the tag). Everything whose content the
+/// parser reads differently (`script`, `textarea`, `title`, foreign content, ...) is not read
+/// here at all.
+fn only_structures_text(name: &str) -> bool {
+    INLINE.contains(&name)
+        || UNWRAPPED.contains(&name)
+        || VOID.contains(&name)
+        || matches!(name, "li" | "dt" | "dd")
+        || (BLOCK.contains(&name) && !matches!(name, "pre" | "table"))
+}
 
 /// The text of the fragment `html` as the HTML parser's tree holds it (every text node in
 /// order, character references decoded, CR LF and lone CR read as LF), when `html` is simple
 /// enough to read without the parser: text, references that [`reference`] decodes, plain
-/// comments, and well-formed lowercase tags of [`TEXT_ELEMENTS`]. `None` means "parse it".
+/// comments, and well-formed lowercase tags of elements that [`only_structures_text`]. `None`
+/// means "parse it".
 pub fn text_simple(html: &str) -> Option<String> {
     let b = html.as_bytes();
     let mut out = String::with_capacity(html.len());
@@ -349,8 +313,8 @@ pub fn text_simple(html: &str) -> Option<String> {
     Some(out)
 }
 
-/// Whether `tag` (between `<` and `>`) is a start tag of one of [`TEXT_ELEMENTS`] with
-/// well-formed attributes, or its bare end tag.
+/// Whether `tag` (between `<` and `>`) is a start tag of an element that
+/// [`only_structures_text`], with well-formed attributes, or its bare end tag.
 fn is_text_element_tag(tag: &str) -> bool {
     let (is_end, body) = match tag.strip_prefix('/') {
         Some(body) => (true, body),
@@ -360,7 +324,7 @@ fn is_text_element_tag(tag: &str) -> bool {
         .bytes()
         .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
         .unwrap_or(body.len());
-    if !TEXT_ELEMENTS.contains(&&body[..name_len]) {
+    if !only_structures_text(&body[..name_len]) {
         return false;
     }
     let rest = &body[name_len..];

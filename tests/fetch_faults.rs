@@ -1251,27 +1251,36 @@ fn syndication_update_period_pushes_the_next_fetch() {
 // Politeness
 // ---------------------------------------------------------------------------------------------
 
+/// Which of the server's two host names a feed's URL uses.
+#[derive(Clone, Copy)]
+enum Host {
+    /// The server's own address.
+    Own,
+    /// `localhost`: the same server seen as another host.
+    Localhost,
+}
+
+/// Serves the feed `id` at `/{id}.rss`, answering after `delay`; its `feeds.toml` entry.
+fn slow_feed(server: &FeedServer, id: &str, host: Host, delay: Duration) -> String {
+    let path = format!("/{id}.rss");
+    server.serve_bytes(&path, rss(id), "application/rss+xml");
+    server.delay_answers(&path, delay);
+    let url = match host {
+        Host::Own => server.url(&path),
+        Host::Localhost => server.url_via_localhost(&path),
+    };
+    feed_entry(id, &url, "")
+}
+
 #[test]
 fn per_host_limits_requests_at_once_to_one_host_but_not_to_others() {
     let server = FeedServer::start();
     let ws = Workspace::with_config("[fetch]\nconcurrency = 16\nper_host = 2\n");
-    let mut feeds = Vec::new();
-    for i in 0..6 {
-        let path = format!("/near-{i}.rss");
-        server.serve_bytes(&path, rss(&format!("near-{i}")), "application/rss+xml");
-        server.delay_answers(&path, Duration::from_millis(800));
-        feeds.push(feed_entry(&format!("near-{i}"), &server.url(&path), ""));
-    }
-    for i in 0..3 {
-        let path = format!("/far-{i}.rss");
-        server.serve_bytes(&path, rss(&format!("far-{i}")), "application/rss+xml");
-        server.delay_answers(&path, Duration::from_millis(800));
-        feeds.push(feed_entry(
-            &format!("far-{i}"),
-            &server.url_via_localhost(&path),
-            "",
-        ));
-    }
+    let slow = Duration::from_millis(800);
+    let mut feeds: Vec<String> = (0..6)
+        .map(|i| slow_feed(&server, &format!("near-{i}"), Host::Own, slow))
+        .collect();
+    feeds.extend((0..3).map(|i| slow_feed(&server, &format!("far-{i}"), Host::Localhost, slow)));
     ws.write_feeds(&feeds.concat());
 
     let (code, stderr) = run(&ws, &["fetch"]);
@@ -1296,18 +1305,21 @@ fn per_host_limits_requests_at_once_to_one_host_but_not_to_others() {
 fn concurrency_limits_requests_at_once_over_all_hosts() {
     let server = FeedServer::start();
     let ws = Workspace::with_config("[fetch]\nconcurrency = 3\nper_host = 8\n");
-    let mut feeds = Vec::new();
-    for i in 0..8 {
-        let path = format!("/slow-{i}.rss");
-        server.serve_bytes(&path, rss(&format!("slow-{i}")), "application/rss+xml");
-        server.delay_answers(&path, Duration::from_millis(500));
-        let url = if i % 2 == 0 {
-            server.url(&path)
-        } else {
-            server.url_via_localhost(&path)
-        };
-        feeds.push(feed_entry(&format!("slow-{i}"), &url, ""));
-    }
+    let feeds: Vec<String> = (0..8)
+        .map(|i| {
+            let host = if i % 2 == 0 {
+                Host::Own
+            } else {
+                Host::Localhost
+            };
+            slow_feed(
+                &server,
+                &format!("slow-{i}"),
+                host,
+                Duration::from_millis(500),
+            )
+        })
+        .collect();
     ws.write_feeds(&feeds.concat());
 
     let (code, stderr) = run(&ws, &["fetch"]);

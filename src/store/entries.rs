@@ -781,6 +781,43 @@ mod tests {
     }
 
     #[test]
+    fn statements_that_change_many_pages_of_a_written_transaction_succeed() {
+        // Statements that each change thousands of pages the open transaction had already
+        // changed, so their statement journals grow to many MiB, as a large group's do: SQLite's
+        // statement journals were once kept in memory up to 1 MiB by a process-wide setting,
+        // with which a group of 120 feeds failed with "database or disk is full".
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        s.sync_feeds(
+            [crate::store::FeedIdentity {
+                id: "a",
+                url: "https://a.example/rss",
+                fingerprint: "1",
+            }],
+            "2026-01-14T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        let tx = s.conn.transaction().unwrap();
+        let rows = |from: i64, tag: &str| -> String {
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {from} + 5999)
+                 INSERT INTO entries (feed_id, entry_key, uid, link, canonical_url, title, summary,
+                     updated, first_seen, sort_time, revision, excerpt, cluster_id)
+                 SELECT 'a', '{tag}' || i, hex(randomblob(16)), 'https://a.example/' || i,
+                     'https://a.example/' || hex(randomblob(8)), 'Harbour works ' || i,
+                     hex(randomblob(300)), '2026-01-14T00:00:00Z', '2026-01-14T00:00:00Z',
+                     strftime('%Y-%m-%dT%H:%M:%SZ', 1768000000 + abs(random() % 100000), 'unixepoch'),
+                     'r', 'Talks in Poti ' || hex(randomblob(40)), NULL FROM n"
+            )
+        };
+        tx.execute_batch(&rows(1, "k")).expect("the first rows");
+        tx.execute_batch(&rows(6001, "m"))
+            .expect("rows beside them in every index");
+        index_for_search(&tx, 1).expect("indexing them all in one statement");
+        tx.commit().unwrap();
+    }
+
+    #[test]
     fn every_batch_reaches_the_search_index_and_the_index_matches_the_rows() {
         let mut s = store();
         let search = |s: &Store, words: &str| -> Vec<String> {

@@ -39,37 +39,6 @@ const PAGE_CACHE_KIB: i64 = 16 * 1024;
 /// after a checkpoint that found it larger.
 const CHECKPOINT_PAGES: i64 = 10_000;
 
-/// How large a statement journal may grow in memory before SQLite moves it to a temporary
-/// file. Each statement in a transaction journals the pages it changes that the transaction
-/// had changed before, so that the statement alone can be undone; storing an entry touches a
-/// dozen pages, more when an index page splits. Once a journal passes SQLite's default 64 KiB
-/// it becomes a file for the rest of the transaction, and every later statement wrote its
-/// pages there. A MiB holds any one entry's statements; larger statements (a prune) still spill.
-const STATEMENT_JOURNAL_SPILL_BYTES: i32 = 1024 * 1024;
-
-/// Process-wide SQLite settings, applied once before the first connection opens (SQLite
-/// accepts them only before it initializes).
-#[allow(unsafe_code)]
-fn configure_sqlite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: `sqlite3_config` is called before any connection of this process opens (the
-        // `Once` at the top of `Store::open*`; the checkpoint thread's connection opens after
-        // a store's), with the one `int` argument that SQLITE_CONFIG_STMTJRNL_SPILL takes.
-        // Should SQLite already be initialized, it answers SQLITE_MISUSE and changes nothing;
-        // the default only costs speed.
-        let rc = unsafe {
-            rusqlite::ffi::sqlite3_config(
-                rusqlite::ffi::SQLITE_CONFIG_STMTJRNL_SPILL,
-                STATEMENT_JOURNAL_SPILL_BYTES as std::ffi::c_int,
-            )
-        };
-        if rc != rusqlite::ffi::SQLITE_OK {
-            tracing::debug!(rc, "SQLite kept its default statement journal size");
-        }
-    });
-}
-
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -147,14 +116,12 @@ impl Store {
             path: path.display().to_string(),
             source,
         };
-        configure_sqlite();
         let conn = Connection::open(path).map_err(open_err)?;
         Self::setup(conn, &path.display().to_string())
     }
 
     /// An in-memory database, for tests and previews.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        configure_sqlite();
         let conn = Connection::open_in_memory()?;
         Self::setup(conn, ":memory:")
     }

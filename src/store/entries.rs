@@ -579,7 +579,11 @@ mod tests {
     }
 
     fn store() -> Store {
-        let mut s = Store::open_in_memory().unwrap();
+        with_feed_a(Store::open_in_memory().unwrap())
+    }
+
+    /// `s` with the feed `a` the tests store into.
+    fn with_feed_a(mut s: Store) -> Store {
         s.sync_feeds(
             [crate::store::FeedIdentity {
                 id: "a",
@@ -787,16 +791,7 @@ mod tests {
         // statement journals were once kept in memory up to 1 MiB by a process-wide setting,
         // with which a group of 120 feeds failed with "database or disk is full".
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
-        s.sync_feeds(
-            [crate::store::FeedIdentity {
-                id: "a",
-                url: "https://a.example/rss",
-                fingerprint: "1",
-            }],
-            "2026-01-14T00:00:00Z".parse().unwrap(),
-        )
-        .unwrap();
+        let mut s = with_feed_a(Store::open(&dir.path().join("t.db")).unwrap());
         let tx = s.conn.transaction().unwrap();
         let rows = |from: i64, tag: &str| -> String {
             format!(

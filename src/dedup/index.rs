@@ -11,7 +11,7 @@
 //! The index holds no SQL: the store loads it from its `dedup_index` table, adds each entry it
 //! writes and trims it as it trims the table (and loads it again when a transaction fails).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::story::titles_may_match;
 
@@ -38,9 +38,9 @@ pub struct Candidate {
 /// Title tokens of recent entries, by slot.
 #[derive(Debug, Default)]
 pub struct TitleIndex {
-    token_ids: HashMap<String, u32, foldhash::fast::RandomState>,
+    token_ids: HashMap<String, u32>,
     postings: Vec<Vec<u32>>,
-    feed_ids: HashMap<String, u32, foldhash::fast::RandomState>,
+    feed_ids: HashMap<String, u32>,
     slots: Vec<Slot>,
     dead: usize,
     /// Scratch: shared-token counts by slot, all zero between queries.
@@ -192,7 +192,7 @@ fn least_shared(n: usize, threshold: f64) -> usize {
         .unwrap_or(n + 1)
 }
 
-fn intern(map: &mut HashMap<String, u32, foldhash::fast::RandomState>, key: &str) -> u32 {
+fn intern(map: &mut HashMap<String, u32>, key: &str) -> u32 {
     if let Some(&id) = map.get(key) {
         return id;
     }

@@ -9,15 +9,14 @@
 //! Folding two different stories is worse than missing a duplicate (an analyst loses an
 //! event), so every rule asks for agreement from both title and body where both exist.
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// A set of normalized tokens. Hashed with foldhash, seeded per process: several times faster
 /// than the standard SipHash on short words, which every entry's story form hashes by the
 /// hundred, and still not predictable from outside.
-pub type TokenSet = HashSet<String, foldhash::fast::RandomState>;
-
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+pub type TokenSet = foldhash::HashSet<String>;
 
 /// Words too common to say anything about a story (English, Russian, Azerbaijani, Ukrainian).
 const STOPWORDS: &[&str] = &[
@@ -353,7 +352,7 @@ fn tokens(normalized: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 fn is_stopword(word: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str, foldhash::fast::RandomState>> = OnceLock::new();
+    static SET: OnceLock<foldhash::HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| STOPWORDS.iter().copied().collect())
         .contains(word)
 }

@@ -889,28 +889,15 @@ fn bulk_fill(
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?10, ?10, ?11, ?10, ?12, ?13, ?14)",
                 )
                 .expect("prepare");
-            // As `Store::store_prepared` does: each feed's entry count and the change counter
-            // move once per batch.
-            let mut count_feed = tx
-                .prepare_cached("UPDATE feeds SET entry_count = entry_count + ?2 WHERE id = ?1")
-                .expect("prepare");
-            let mut count_change = tx
-                .prepare_cached(
-                    "UPDATE store_version SET version = version + ?1,
-                         changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1",
-                )
-                .expect("prepare");
             let stored_before = stored;
             // Shared stories of this batch: (feed pair, item) -> cluster.
             let mut shared = std::collections::HashMap::new();
             for (f, feed) in archive.iter().enumerate() {
-                let written = batch_end.min(per_feed(f)).saturating_sub(batch_start);
-                if written > 0 {
-                    count_feed
-                        .execute(rusqlite::params![feed.id, written as i64])
-                        .expect("count the feed's entries");
-                }
-                for k in batch_start..batch_end.min(per_feed(f)) {
+                let items = batch_start..batch_end.min(per_feed(f));
+                // As `Store::store_prepared` does: the feed's entry count moves once a batch.
+                tributary::store::count_inserted(&tx, &feed.id, items.len())
+                    .expect("count the feed's entries");
+                for k in items {
                     let it = item(Kind::Archive, f, k, timeline);
                     let entry = NewEntry {
                         id: it.guid.clone(),
@@ -968,8 +955,7 @@ fn bulk_fill(
                     stored += 1;
                 }
             }
-            count_change
-                .execute([(stored - stored_before) as i64])
+            tributary::store::count_changes(&tx, stored - stored_before)
                 .expect("move the change counter");
         }
         // As `Store::store_prepared` does: the batch's entries reach the full-text index in

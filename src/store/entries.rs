@@ -288,11 +288,7 @@ fn write_batch(
             }
         }
     }
-    if counts.inserted > 0 {
-        // Once per batch rather than a trigger per row (migration 0012).
-        tx.prepare_cached("UPDATE feeds SET entry_count = entry_count + ?2 WHERE id = ?1")?
-            .execute(params![feed_id, counts.inserted as i64])?;
-    }
+    count_inserted(tx, feed_id, counts.inserted)?;
     write_fetch_record(tx, feed_id, record)?;
     Ok((counts, first_inserted))
 }
@@ -422,15 +418,7 @@ impl Store {
         if let Some(first) = first_inserted {
             index_for_search(&tx, first)?;
         }
-        let inserted: usize = results.iter().map(|c| c.inserted).sum();
-        if inserted > 0 {
-            // What readers see changed: once per group rather than a trigger per row.
-            tx.prepare_cached(
-                "UPDATE store_version SET version = version + ?1,
-                     changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1",
-            )?
-            .execute([inserted as i64])?;
-        }
+        count_changes(&tx, results.iter().map(|c| c.inserted).sum())?;
         index.trim(&tx, now, dedup_settings)?;
         tx.commit()?;
         index.committed();
@@ -531,6 +519,33 @@ pub fn index_for_search(tx: &rusqlite::Transaction<'_>, first: i64) -> Result<()
          SELECT id, title, excerpt FROM entries WHERE id >= ?1",
     )?
     .execute([first])?;
+    Ok(())
+}
+
+/// Counts `inserted` new entries of `feed_id` in its entry count (since migration 0012 inserts
+/// move the counters here, once per batch; deletes still go through a trigger).
+pub fn count_inserted(
+    tx: &rusqlite::Transaction<'_>,
+    feed_id: &str,
+    inserted: usize,
+) -> Result<(), StoreError> {
+    if inserted > 0 {
+        tx.prepare_cached("UPDATE feeds SET entry_count = entry_count + ?2 WHERE id = ?1")?
+            .execute(params![feed_id, inserted as i64])?;
+    }
+    Ok(())
+}
+
+/// Moves the change counter (the ETag validator, see [`Store::version`]) one step for each of
+/// `inserted` new entries, and its time to now.
+pub fn count_changes(tx: &rusqlite::Transaction<'_>, inserted: usize) -> Result<(), StoreError> {
+    if inserted > 0 {
+        tx.prepare_cached(
+            "UPDATE store_version SET version = version + ?1,
+                 changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1",
+        )?
+        .execute([inserted as i64])?;
+    }
     Ok(())
 }
 

@@ -21,7 +21,7 @@ pub use clusters::{DedupSettings, Split, SplitRefusal};
 pub use digests::{Delivery, FailingFeed};
 pub use entries::{
     BatchCounts, BatchJob, Cursor, EntryFilter, PreparedBatch, StoreCounts, StoredVersion,
-    fts_expression, index_for_search,
+    count_changes, count_inserted, fts_expression, index_for_search,
 };
 pub use feeds::{FeedIdentity, FetchRecord, FetchRecordOutcome, REDIRECTS_TO_MOVE};
 pub use reader::{FeedStoryCounts, Highlighted, Snippet};

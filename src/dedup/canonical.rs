@@ -57,21 +57,31 @@ pub fn canonical_url(link: &str) -> String {
     if !matches!(url.scheme(), "http" | "https") {
         return url.to_string();
     }
-    let _ = url.set_scheme("https");
+    // Each setter of `Url` rewrites its whole serialization, so each runs only when it
+    // changes something: most links are already https, lower-case and without a port.
+    if url.scheme() != "https" {
+        let _ = url.set_scheme("https");
+    }
     if let Some(host) = url.host_str() {
-        let mut host = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut folded = host.trim_end_matches('.').to_ascii_lowercase();
         for prefix in ["www.", "m.", "mobile.", "amp."] {
-            if let Some(rest) = host.strip_prefix(prefix)
+            if let Some(rest) = folded.strip_prefix(prefix)
                 && rest.contains('.')
             {
-                host = rest.to_string();
+                folded = rest.to_string();
                 break;
             }
         }
-        let _ = url.set_host(Some(&host));
+        if folded != host {
+            let _ = url.set_host(Some(&folded));
+        }
     }
-    let _ = url.set_port(None);
-    url.set_fragment(None);
+    if url.port().is_some() {
+        let _ = url.set_port(None);
+    }
+    if url.fragment().is_some() {
+        url.set_fragment(None);
+    }
 
     // Path: collapse repeated slashes, drop an AMP suffix and the trailing slash.
     let mut segments: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
@@ -83,18 +93,22 @@ pub fn canonical_url(link: &str) -> String {
     if let Some(stripped) = path.strip_suffix(".amp") {
         path = stripped.to_string();
     }
-    url.set_path(&path);
+    if path != url.path() {
+        url.set_path(&path);
+    }
 
-    let mut params: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, v)| !v.is_empty() && !is_tracking(k))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    params.sort();
-    if params.is_empty() {
-        url.set_query(None);
-    } else {
-        url.query_pairs_mut().clear().extend_pairs(params);
+    if url.query().is_some() {
+        let mut params: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, v)| !v.is_empty() && !is_tracking(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        params.sort();
+        if params.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(params);
+        }
     }
     url.to_string()
 }

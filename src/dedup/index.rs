@@ -6,7 +6,9 @@
 //! in a busy window: that query was most of the cost of storing an entry. Here the postings
 //! are plain vectors of slot numbers, so counting the shared tokens of every entry in the
 //! window costs microseconds, and [`titles_may_match`] leaves only the entries that can be the
-//! same story for the store to load and compare in full.
+//! same story for the store to load and compare in full. The longest lists (place names, the
+//! commonest words) are also kept as bit sets, so a query need not walk them: it asks them
+//! only about the entries its rarer tokens reached.
 //!
 //! The index holds no SQL: the store loads it from its `dedup_index` table, adds each entry it
 //! writes and trims it as it trims the table (and loads it again when a transaction fails).
@@ -40,12 +42,41 @@ pub struct Candidate {
 pub struct TitleIndex {
     token_ids: HashMap<String, u32>,
     postings: Vec<Vec<u32>>,
+    /// For a token whose posting list is long (see [`is_common`]), the same slots as a bit set:
+    /// empty for the others.
+    common: Vec<Vec<u64>>,
     feed_ids: HashMap<String, u32>,
     slots: Vec<Slot>,
     dead: usize,
+    /// Each slot's number of tokens (at most `u16::MAX`), apart from the slots themselves: a
+    /// query reads it for thousands of slots, most of which it then skips without reading the
+    /// slot (another cache miss each).
+    lens: Vec<u16>,
     /// Scratch: shared-token counts by slot, all zero between queries.
     counts: Vec<u16>,
     touched: Vec<u32>,
+    query: Vec<u32>,
+}
+
+/// Whether a posting list of `len` slots, of `slots` in all, is kept as a bit set too: when the
+/// set is no larger than the list (one bit a slot against 32), and the list is long enough to
+/// be worth skipping.
+fn is_common(len: usize, slots: usize) -> bool {
+    len >= 64 && len * 32 >= slots
+}
+
+/// Sets `slot` in a bit set, growing it as needed.
+fn set_bit(bits: &mut Vec<u64>, slot: u32) {
+    let word = slot as usize / 64;
+    if bits.len() <= word {
+        bits.resize(word + 1, 0);
+    }
+    bits[word] |= 1 << (slot % 64);
+}
+
+fn has_bit(bits: &[u64], slot: u32) -> bool {
+    bits.get(slot as usize / 64)
+        .is_some_and(|w| w & (1 << (slot % 64)) != 0)
 }
 
 impl TitleIndex {
@@ -81,15 +112,29 @@ impl TitleIndex {
                 let id = intern(&mut self.token_ids, t);
                 if id as usize == self.postings.len() {
                     self.postings.push(Vec::new());
+                    self.common.push(Vec::new());
                 }
                 id
             })
             .collect();
         ids.sort_unstable();
         ids.dedup();
+        let slots = self.slots.len() + 1;
         for &id in &ids {
-            self.postings[id as usize].push(slot);
+            let (list, bits) = (
+                &mut self.postings[id as usize],
+                &mut self.common[id as usize],
+            );
+            list.push(slot);
+            if !bits.is_empty() {
+                set_bit(bits, slot);
+            } else if is_common(list.len(), slots) {
+                for &s in list.iter() {
+                    set_bit(bits, s);
+                }
+            }
         }
+        self.lens.push(u16::try_from(ids.len()).unwrap_or(u16::MAX));
         self.slots.push(Slot {
             entry_id,
             feed,
@@ -120,12 +165,26 @@ impl TitleIndex {
         for list in &mut self.postings {
             list.clear();
         }
+        for bits in &mut self.common {
+            bits.clear();
+        }
         for (i, slot) in live.iter().enumerate() {
             for &t in slot.tokens.iter() {
                 self.postings[t as usize].push(i as u32);
             }
         }
+        for (list, bits) in self.postings.iter().zip(&mut self.common) {
+            if is_common(list.len(), live.len()) {
+                for &s in list {
+                    set_bit(bits, s);
+                }
+            }
+        }
         self.counts = vec![0; live.len()];
+        self.lens = live
+            .iter()
+            .map(|s| u16::try_from(s.tokens.len()).unwrap_or(u16::MAX))
+            .collect();
         self.slots = live;
         self.dead = 0;
     }
@@ -142,27 +201,52 @@ impl TitleIndex {
         max: usize,
     ) -> Vec<Candidate> {
         let own_feed = self.feed_ids.get(feed_id).copied();
+        let mut query = std::mem::take(&mut self.query);
+        query.clear();
         let mut n = 0;
         for token in tokens {
             n += 1;
-            let Some(&id) = self.token_ids.get(token) else {
-                continue;
-            };
+            if let Some(&id) = self.token_ids.get(token) {
+                query.push(id);
+            }
+        }
+        let least = least_shared(n, threshold);
+        // An entry sharing `least` tokens holds at least one of the query's tokens outside any
+        // `least - 1` of them. So the longest posting lists (of place names and the commonest
+        // words: most of what a query would walk) need not be walked to find the candidates:
+        // they are only asked, by their bit sets, about the entries the others reached.
+        query.sort_unstable_by_key(|&id| self.postings[id as usize].len());
+        let skipped = query
+            .iter()
+            .rev()
+            .take(least.saturating_sub(1))
+            .take_while(|&&id| !self.common[id as usize].is_empty())
+            .count();
+        let (walked, asked) = query.split_at(query.len() - skipped);
+        // Borrowed apart from `self`, so the loop keeps them in registers.
+        let (counts, touched) = (&mut self.counts[..], &mut self.touched);
+        for &id in walked {
             for &slot in &self.postings[id as usize] {
-                let count = &mut self.counts[slot as usize];
+                let count = &mut counts[slot as usize];
                 if *count == 0 {
-                    self.touched.push(slot);
+                    touched.push(slot);
                 }
                 *count = count.saturating_add(1);
             }
         }
         // Most entries reached share one or two common tokens: skip them on their count
         // alone, before reading their slot.
-        let least = least_shared(n, threshold);
         let mut found = Vec::new();
         for slot in self.touched.drain(..) {
-            let shared = std::mem::take(&mut self.counts[slot as usize]) as usize;
-            if shared < least {
+            let shared = std::mem::take(&mut self.counts[slot as usize]) as usize
+                + asked
+                    .iter()
+                    .filter(|&&id| has_bit(&self.common[id as usize], slot))
+                    .count();
+            // A length cut to `u16::MAX` only lets more through: the slot's own is checked below.
+            if shared < least
+                || !titles_may_match(shared, n, self.lens[slot as usize].into(), threshold)
+            {
                 continue;
             }
             let s = &self.slots[slot as usize];
@@ -177,6 +261,7 @@ impl TitleIndex {
                 });
             }
         }
+        self.query = query;
         found.sort_unstable_by(|a, b| b.shared.cmp(&a.shared).then(a.entry_id.cmp(&b.entry_id)));
         found.truncate(max);
         found
@@ -297,7 +382,8 @@ mod tests {
 
     #[test]
     fn candidates_are_exactly_what_checking_every_entry_finds() {
-        // Titles drawn from a skewed vocabulary, so some tokens are in most titles.
+        // Titles drawn from a skewed vocabulary, so some tokens are in most titles (and their
+        // posting lists get bit sets) while others are rare.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut below = |n: u64| {
             state ^= state << 13;
@@ -318,36 +404,58 @@ mod tests {
             t
         };
         let feeds = ["a", "b", "c", "d"];
-        let entries: Vec<(i64, &str, i64, Vec<String>)> = (0..3_000)
-            .map(|i| {
-                let f = feeds[below(4) as usize];
-                (i, f, below(1_000) as i64, title(&mut below))
-            })
-            .collect();
         let mut index = TitleIndex::new();
-        for (id, f, at, tokens) in &entries {
-            index.insert(*id, f, *at, 0, tokens.iter().map(String::as_str));
-        }
-        for threshold in [0.2, 0.3, 0.5, 0.8] {
-            for _ in 0..300 {
-                let query = title(&mut below);
-                let feed = feeds[below(4) as usize];
-                let lo = below(1_000) as i64;
-                let window = (lo, lo + 300);
-                let fast = index.candidates(
-                    query.iter().map(String::as_str),
-                    feed,
-                    window,
-                    threshold,
-                    usize::MAX,
-                );
-                assert_eq!(
-                    fast,
-                    brute_force(&entries, &query, feed, window, threshold),
-                    "{query:?} at {threshold}"
-                );
+        let mut entries: Vec<(i64, &str, i64, Vec<String>)> = Vec::new();
+        let check = |index: &mut TitleIndex,
+                     entries: &[(i64, &str, i64, Vec<String>)],
+                     below: &mut dyn FnMut(u64) -> u64,
+                     queries: usize| {
+            for threshold in [0.2, 0.3, 0.5, 0.8] {
+                for _ in 0..queries {
+                    let query = title(below);
+                    let feed = feeds[below(4) as usize];
+                    let lo = below(1_000) as i64;
+                    let window = (lo, lo + 300);
+                    let fast = index.candidates(
+                        query.iter().map(String::as_str),
+                        feed,
+                        window,
+                        threshold,
+                        usize::MAX,
+                    );
+                    assert_eq!(
+                        fast,
+                        brute_force(entries, &query, feed, window, threshold),
+                        "{query:?} at {threshold}, {} entries",
+                        entries.len()
+                    );
+                }
+            }
+        };
+        // Entry `i` is stored at time `i`: queries while the index grows (bit sets appear as
+        // tokens become common), after trimming the older half (the index is compacted), and
+        // after growing again.
+        for i in 0..4_000 {
+            let (f, at) = (feeds[below(4) as usize], below(1_000) as i64);
+            let tokens = title(&mut below);
+            index.insert(i, f, at, i, tokens.iter().map(String::as_str));
+            entries.push((i, f, at, tokens));
+            if i % 500 == 499 {
+                check(&mut index, &entries, &mut below, 20);
+            }
+            if i == 2_999 {
+                index.trim(1_600);
+                entries.retain(|e| e.0 >= 1_600);
+                assert_eq!(index.len(), entries.len());
+                assert_eq!(index.dead, 0, "trimming more than half compacts the index");
+                check(&mut index, &entries, &mut below, 100);
             }
         }
+        assert!(
+            index.common.iter().filter(|b| !b.is_empty()).count() >= 5,
+            "the commonest tokens have bit sets"
+        );
+        check(&mut index, &entries, &mut below, 100);
     }
 
     #[test]

@@ -321,7 +321,7 @@ fn fold_yo(c: char) -> char {
 /// `ё` folded into `е`. Text already in NFKC (nearly all feed text) skips the normalizer.
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+    if s.is_ascii() || is_nfkc_quick(s.chars()) == IsNormalized::Yes {
         push_folded(&mut out, s.chars());
     } else {
         push_folded(&mut out, s.nfkc());
@@ -334,11 +334,21 @@ pub fn normalize(s: &str) -> String {
 
 /// Appends `chars` lower-cased, with one space for every run of other characters.
 fn push_folded(out: &mut String, chars: impl Iterator<Item = char>) {
-    for c in chars.flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            out.push(fold_yo(c));
+    let mut push = |c: char, alphanumeric: bool| {
+        if alphanumeric {
+            out.push(c);
         } else if !out.is_empty() && !out.ends_with(' ') {
             out.push(' ');
+        }
+    };
+    for c in chars {
+        // ASCII, most of every feed's text, without the Unicode tables.
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase(), c.is_ascii_alphanumeric());
+        } else {
+            for c in c.to_lowercase() {
+                push(fold_yo(c), c.is_alphanumeric());
+            }
         }
     }
 }
@@ -411,6 +421,17 @@ fn is_stopword(word: &str) -> bool {
 /// A token with a digit in it (a count, year, version or model) is kept whole: `v201603` and
 /// `v201605` are different releases, not one stem.
 fn stem(word: &str) -> &str {
+    if word.is_ascii() {
+        if word.bytes().any(|b| b.is_ascii_digit()) {
+            return word;
+        }
+        let end = word.len().min(6);
+        return if end > 3 && word.as_bytes()[end - 1] == b's' && end == word.len() {
+            &word[..end - 1]
+        } else {
+            &word[..end]
+        };
+    }
     if word.chars().any(|c| c.is_ascii_digit()) {
         return word;
     }
@@ -590,6 +611,14 @@ mod tests {
         );
         assert!(same_story(&a, &b, 0.6).is_some());
         assert_eq!(normalize("Ёлка «Новая»"), "елка новая");
+        assert_eq!(
+            normalize("Ｂａｋｕ — Azərbaycan's GDP, 2026!"),
+            "baku azərbaycan s gdp 2026"
+        );
+        assert_eq!(
+            ["exports", "gas", "talks", "v201603", "азербайджан"].map(stem),
+            ["export", "gas", "talk", "v201603", "азерб"]
+        );
     }
 
     #[test]

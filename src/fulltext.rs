@@ -317,7 +317,7 @@ mod tests {
     fn several_matches_are_joined_without_repeating_nested_ones() {
         let html = "<div class=p>A<div class=p>B</div></div><div class=p>C</div>";
         let out = extract(html, &FullTextRule::new(".p"), &url()).unwrap();
-        assert_eq!(clean::plain_text(&out), "AB C");
+        assert_eq!(clean::plain_text(&out), "A B C");
     }
 
     #[test]

@@ -72,12 +72,72 @@ pub fn plain_text(s: &str) -> String {
     }
 }
 
-/// The text of the HTML fragment `html`: every text node of the parser's tree, in order.
+/// The text of the HTML fragment `html`: every text node of the parser's tree, in order, with
+/// a space at each end of an element that [`breaks_text`].
 fn parsed_text(html: &str) -> String {
-    scraper::Html::parse_fragment(html)
-        .root_element()
-        .text()
-        .collect()
+    use ego_tree::iter::Edge;
+    use scraper::Node;
+    let fragment = scraper::Html::parse_fragment(html);
+    let mut out = String::with_capacity(html.len());
+    for edge in fragment.root_element().traverse() {
+        let (node, open) = match edge {
+            Edge::Open(node) => (node, true),
+            Edge::Close(node) => (node, false),
+        };
+        match node.value() {
+            Node::Text(text) if open => out.push_str(text),
+            Node::Element(e) if breaks_text(e.name()) => out.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether an element's text is a block or line of its own: plain text puts a space where it
+/// starts and where it ends, so that `<p>Talks ended.</p><p>Gas</p>` reads "Talks ended. Gas",
+/// not "Talks ended.Gas" (which search would index as one word).
+pub(crate) fn breaks_text(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "br"
+            | "caption"
+            | "dd"
+            | "details"
+            | "div"
+            | "dl"
+            | "dt"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hr"
+            | "li"
+            | "main"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "tr"
+            | "ul"
+    )
 }
 
 /// Sanitizes an HTML fragment: only harmless markup is kept, links get
@@ -245,6 +305,22 @@ mod tests {
             "Peskov & Baku: allied ties"
         );
         assert_eq!(plain_text("Алиев &laquo;и&raquo; Путин"), "Алиев «и» Путин");
+    }
+
+    #[test]
+    fn blocks_and_line_breaks_keep_words_apart() {
+        for (html, text) in [
+            // Read in one pass, and by the parser.
+            (
+                "<p>Talks ended.</p><p>Gas<br>prices</p>",
+                "Talks ended. Gas prices",
+            ),
+            ("<h2>Baku</h2>Talks<hr>end<b>ed</b>", "Baku Talks ended"),
+            ("<p>One<ul><li>two<li>three</ul>four", "One two three four"),
+            ("<table><tr><td>a</td><td>b</td></tr></table>c", "a b c"),
+        ] {
+            assert_eq!(plain_text(html), text, "{html}");
+        }
     }
 
     #[test]

@@ -307,15 +307,11 @@ pub fn text_simple(html: &str) -> Option<String> {
         } else {
             let end = i + memchr::memchr(b'>', &b[i..])?;
             let tag = &html[i + 1..end];
-            if !is_text_element_tag(tag) {
-                return None;
-            }
+            let name = text_element_name(tag)?;
             // A space where an element that breaks text starts or ends, as `parsed_text` puts
             // it. Where the parser would end such an element itself (a block inside a
             // paragraph, a list item in a list item) or drop an end tag, it decides where the
             // text breaks: the parser is asked.
-            let name = tag.trim_start_matches('/');
-            let name = &name[..name.find([' ', '/']).unwrap_or(name.len())];
             if super::breaks_text(name) {
                 let item = |n: &str| matches!(n, "li" | "dt" | "dd");
                 if !tag.starts_with('/') {
@@ -342,26 +338,22 @@ pub fn text_simple(html: &str) -> Option<String> {
     Some(out)
 }
 
-/// Whether `tag` (between `<` and `>`) is a start tag of an element that
+/// The element's name when `tag` (between `<` and `>`) is a start tag of an element that
 /// [`only_structures_text`], with attributes as [`next_attribute`] reads them, or its bare end
 /// tag.
-fn is_text_element_tag(tag: &str) -> bool {
+fn text_element_name(tag: &str) -> Option<&str> {
     if let Some(name) = tag.strip_prefix('/') {
-        return only_structures_text(name);
+        return only_structures_text(name).then_some(name);
     }
     let tag = tag.strip_suffix('/').unwrap_or(tag);
-    let name_end = tag.find(' ').unwrap_or(tag.len());
-    if !only_structures_text(&tag[..name_end]) {
-        return false;
+    let (name, mut rest) = tag.split_at(tag.find(' ').unwrap_or(tag.len()));
+    if !only_structures_text(name) {
+        return None;
     }
-    let mut rest = &tag[name_end..];
-    loop {
-        match next_attribute(rest) {
-            Some(Some((_, _, after))) => rest = after,
-            Some(None) => return true,
-            None => return false,
-        }
+    while let Some((_, _, after)) = next_attribute(rest)? {
+        rest = after;
     }
+    Some(name)
 }
 
 /// An end tag as the serializer writes it; nothing for unwrapped elements.

@@ -320,15 +320,17 @@ fn fold_yo(c: char) -> char {
 /// Unicode NFKC, lower case, every quote, dash and punctuation mark turned into a space,
 /// `ё` folded into `е`. Text already in NFKC (nearly all feed text) skips the normalizer.
 pub fn normalize(s: &str) -> String {
-    if s.is_ascii() {
-        return fold_ascii(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
-        push_folded(&mut out, s.chars());
+    let mut out = if s.is_ascii() {
+        fold_ascii(s)
     } else {
-        push_folded(&mut out, s.nfkc());
-    }
+        let mut out = String::with_capacity(s.len());
+        if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+            push_folded(&mut out, s.chars());
+        } else {
+            push_folded(&mut out, s.nfkc());
+        }
+        out
+    };
     if out.ends_with(' ') {
         out.pop();
     }
@@ -344,9 +346,6 @@ fn fold_ascii(s: &str) -> String {
         } else if out.last().is_some_and(|&last| last != b' ') {
             out.push(b' ');
         }
-    }
-    if out.last() == Some(&b' ') {
-        out.pop();
     }
     // Only ASCII letters, digits and spaces were pushed.
     String::from_utf8(out).unwrap_or_default()

@@ -65,6 +65,20 @@ fn is_common(len: usize, slots: usize) -> bool {
     len >= 64 && len * 32 >= slots
 }
 
+/// A slot's number of tokens as [`TitleIndex`] keeps it apart from the slot.
+fn token_count(tokens: &[u32]) -> u16 {
+    u16::try_from(tokens.len()).unwrap_or(u16::MAX)
+}
+
+/// The bit set of the slots in `list`.
+fn bit_set(list: &[u32]) -> Vec<u64> {
+    let mut bits = Vec::new();
+    for &slot in list {
+        set_bit(&mut bits, slot);
+    }
+    bits
+}
+
 /// Sets `slot` in a bit set, growing it as needed.
 fn set_bit(bits: &mut Vec<u64>, slot: u32) {
     let word = slot as usize / 64;
@@ -129,12 +143,10 @@ impl TitleIndex {
             if !bits.is_empty() {
                 set_bit(bits, slot);
             } else if is_common(list.len(), slots) {
-                for &s in list.iter() {
-                    set_bit(bits, s);
-                }
+                *bits = bit_set(list);
             }
         }
-        self.lens.push(u16::try_from(ids.len()).unwrap_or(u16::MAX));
+        self.lens.push(token_count(&ids));
         self.slots.push(Slot {
             entry_id,
             feed,
@@ -175,16 +187,11 @@ impl TitleIndex {
         }
         for (list, bits) in self.postings.iter().zip(&mut self.common) {
             if is_common(list.len(), live.len()) {
-                for &s in list {
-                    set_bit(bits, s);
-                }
+                *bits = bit_set(list);
             }
         }
         self.counts = vec![0; live.len()];
-        self.lens = live
-            .iter()
-            .map(|s| u16::try_from(s.tokens.len()).unwrap_or(u16::MAX))
-            .collect();
+        self.lens = live.iter().map(|s| token_count(&s.tokens)).collect();
         self.slots = live;
         self.dead = 0;
     }

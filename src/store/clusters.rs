@@ -350,13 +350,24 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Result<Split, SplitRefusal>, StoreError> {
         let tx = self.conn.transaction()?;
-        let row: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT id, cluster_id FROM entries WHERE (CAST(id AS TEXT) = ?1 OR uid = ?1) AND cluster_id IS NOT NULL",
-                [entry],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        // A numeric id is found by the table's key; an Atom id by reading the table, as no
+        // index is kept on `uid` for this one rare command (migration 0013).
+        let row: Option<(i64, i64)> = match entry.parse::<i64>() {
+            Ok(id) => tx
+                .query_row(
+                    "SELECT id, cluster_id FROM entries WHERE id = ?1 AND cluster_id IS NOT NULL",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?,
+            Err(_) => tx
+                .query_row(
+                    "SELECT id, cluster_id FROM entries WHERE uid = ?1 AND cluster_id IS NOT NULL",
+                    [entry],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?,
+        };
         let Some((entry_id, from_cluster)) = row else {
             return Ok(Err(SplitRefusal::NoSuchEntry));
         };
@@ -867,18 +878,21 @@ mod tests {
             })
             .unwrap();
         assert_eq!(listed.len(), 2);
-        // Splitting the primary hands the story to the next member.
-        let primary: i64 = s
+        // Splitting the primary, named by its Atom id, hands the story to the next member.
+        let primary: String = s
             .conn
             .query_row(
-                "SELECT id FROM entries WHERE feed_id = 'analysis'",
+                "SELECT uid FROM entries WHERE feed_id = 'analysis'",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        s.split_entry(&primary.to_string(), t("2026-01-15T00:00:00Z"))
+        assert!(primary.starts_with("urn:uuid:"), "{primary}");
+        let split = s
+            .split_entry(&primary, t("2026-01-15T00:00:00Z"))
             .unwrap()
             .unwrap();
+        assert_eq!((split.from_cluster, split.remaining), (a, 1));
         let p: i64 = s
             .conn
             .query_row(

@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_search_index_by_batch.sql"),
     include_str!("migrations/0011_drop_entries_by_updated.sql"),
     include_str!("migrations/0012_counters_per_batch.sql"),
+    include_str!("migrations/0013_entries_uid_not_indexed.sql"),
 ];
 
 /// A storage failure.
@@ -80,6 +81,15 @@ pub enum StoreError {
     Migration {
         version: usize,
         source: rusqlite::Error,
+    },
+    #[error(
+        "database migration {version} left {table} row {row} referring to a missing row of {parent}; the migration was rolled back"
+    )]
+    Dangling {
+        version: usize,
+        table: String,
+        row: i64,
+        parent: String,
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -137,8 +147,6 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", true)
-            .map_err(open_err)?;
         conn.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)
             .map_err(open_err)?;
         let page_size: i64 = conn
@@ -159,18 +167,9 @@ impl Store {
                 known,
             });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let n = i + 1;
-            let tx = conn
-                .transaction()
-                .map_err(|source| StoreError::Migration { version: n, source })?;
-            tx.execute_batch(sql)
-                .map_err(|source| StoreError::Migration { version: n, source })?;
-            tx.pragma_update(None, "user_version", n as i64)
-                .map_err(|source| StoreError::Migration { version: n, source })?;
-            tx.commit()
-                .map_err(|source| StoreError::Migration { version: n, source })?;
-        }
+        migrate(&mut conn, name, version, MIGRATIONS)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
         Ok(Store {
             conn,
             dedup: clusters::IndexCache::default(),
@@ -246,6 +245,72 @@ pub(crate) fn parse_opt_time(
     s.map(|s| parse_time(&s, column)).transpose()
 }
 
+/// Applies `migrations` after the first `version`, each in its own transaction.
+///
+/// Foreign keys are off while they run, as SQLite requires for a migration that rebuilds
+/// a table others refer to (0013 rebuilds `entries`, which `cluster_splits` refers to and
+/// cascades from): with them on, dropping the old table would delete the splits. Each
+/// migration is checked with `PRAGMA foreign_key_check` before it commits, so none can
+/// leave a dangling reference behind.
+fn migrate(
+    conn: &mut Connection,
+    name: &str,
+    version: i64,
+    migrations: &[&str],
+) -> Result<(), StoreError> {
+    let pending = migrations.len().saturating_sub(version as usize);
+    if pending == 0 {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    if version > 0 {
+        tracing::info!(
+            database = name,
+            from = version,
+            to = migrations.len(),
+            "upgrading the database schema; on a large archive this can take a minute"
+        );
+    }
+    let fail = |n: usize| move |source| StoreError::Migration { version: n, source };
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(fail(version as usize + 1))?;
+    for (i, sql) in migrations.iter().enumerate().skip(version as usize) {
+        let n = i + 1;
+        let tx = conn.transaction().map_err(fail(n))?;
+        tx.execute_batch(sql).map_err(fail(n))?;
+        let dangling: Option<(String, i64, String)> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                    r.get(2)?,
+                ))
+            })
+            .optional()
+            .map_err(fail(n))?;
+        if let Some((table, row, parent)) = dangling {
+            return Err(StoreError::Dangling {
+                version: n,
+                table,
+                row,
+                parent,
+            });
+        }
+        tx.pragma_update(None, "user_version", n as i64)
+            .map_err(fail(n))?;
+        tx.commit().map_err(fail(n))?;
+    }
+    if version > 0 {
+        tracing::info!(
+            database = name,
+            version = migrations.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "database schema upgraded"
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +329,178 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    /// Every row of `entries`, all columns, as SQLite returns them.
+    fn entry_rows(c: &Connection) -> Vec<Vec<rusqlite::types::Value>> {
+        let mut q = c.prepare("SELECT * FROM entries ORDER BY id").unwrap();
+        let n = q.column_count();
+        q.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// The named indexes and triggers of `entries` with their SQL, and how many indexes SQLite
+    /// made for constraints.
+    fn entry_schema(c: &Connection) -> (Vec<(String, String)>, i64) {
+        let named = c
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'entries'
+                 AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let auto = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'entries' AND type = 'index' AND sql IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (named, auto)
+    }
+
+    #[test]
+    fn rebuilding_entries_keeps_rows_splits_search_and_triggers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        // An archive at schema 12: two feeds, a story of two entries of which one was split
+        // off, and a third entry; the full-text index holds all three.
+        let (rows, (named, auto)) = {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "foreign_keys", true).unwrap();
+            for sql in &MIGRATIONS[..12] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 12).unwrap();
+            c.execute_batch(
+                "INSERT INTO feeds (id, url, created_at, entry_count) VALUES
+                   ('a', 'https://a.example/rss', '2026-01-14T00:00:00Z', 2),
+                   ('b', 'https://b.example/rss', '2026-01-14T00:00:00Z', 1);
+                 INSERT INTO clusters (id, primary_entry, created_at) VALUES
+                   (1, 10, '2026-01-14T05:00:00Z'), (2, 12, '2026-01-14T06:00:00Z');
+                 INSERT INTO entries (id, feed_id, entry_key, uid, guid, link, canonical_url, title,
+                                      summary, content, authors, published, updated, first_seen,
+                                      sort_time, revision, cluster_id, excerpt)
+                 VALUES (10, 'a', 'id:1', 'urn:uuid:1', '1', 'https://a.example/1', 'a.example/1',
+                         'Alliance without illusions', '<p>Baku and Moscow</p>', NULL, '[\"Ann\"]',
+                         '2026-01-14T05:00:00Z', '2026-01-14T05:00:00Z', '2026-01-14T05:10:00Z',
+                         '2026-01-14T05:00:00Z', 'r1', 1, 'Baku and Moscow'),
+                        (11, 'a', 'id:2', 'urn:uuid:2', NULL, NULL, NULL, 'Гас в Баку', NULL,
+                         '<p>Газ</p>', '[]', NULL, '2026-01-14T06:00:00Z', '2026-01-14T06:00:00Z',
+                         '2026-01-14T06:00:00Z', 'r2', 2, 'Газ'),
+                        (12, 'b', 'id:9', 'urn:uuid:3', '9', 'https://b.example/9', 'a.example/1',
+                         'Alliance without illusions', NULL, NULL, '[]', NULL,
+                         '2026-01-14T06:00:00Z', '2026-01-14T06:00:00Z', '2026-01-14T06:00:00Z',
+                         'r3', 2, '');
+                 INSERT INTO cluster_splits (entry_id, from_cluster, split_at)
+                   VALUES (12, 1, '2026-01-15T00:00:00Z');
+                 INSERT INTO entries_fts (rowid, title, excerpt)
+                   SELECT id, title, excerpt FROM entries;",
+            )
+            .unwrap();
+            (entry_rows(&c), entry_schema(&c))
+        };
+        assert_eq!(auto, 2, "schema 12 has the uid and (feed, key) constraints");
+
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 13);
+        let fk: bool = s
+            .conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are on again after migrating");
+        assert_eq!(entry_rows(&s.conn), rows, "every row and column kept");
+        let (named_after, auto_after) = entry_schema(&s.conn);
+        assert_eq!(
+            named_after, named,
+            "the same indexes and triggers, same SQL"
+        );
+        assert_eq!(auto_after, 1, "only (feed_id, entry_key) keeps an index");
+        let splits: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM cluster_splits", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(splits, 1, "the admin's split survives the rebuild");
+        let found = |s: &Store, q: &str| -> Vec<i64> {
+            s.conn
+                .prepare("SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1 ORDER BY rowid")
+                .unwrap()
+                .query_map([q], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(found(&s, "alliance"), [10, 12]);
+        assert_eq!(found(&s, "баку"), [11]);
+
+        // The constraint that stays, and the triggers, work on the rebuilt table.
+        let dup = s.conn.execute(
+            "INSERT INTO entries (feed_id, entry_key, uid, title, updated, first_seen, sort_time, revision)
+             VALUES ('a', 'id:1', 'urn:uuid:other', 'T', 'x', 'x', 'x', 'r')",
+            [],
+        );
+        assert!(dup.is_err(), "a feed's key stays unique");
+        s.conn
+            .execute("DELETE FROM entries WHERE id = 12", [])
+            .unwrap();
+        let splits: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM cluster_splits", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(splits, 0, "deleting an entry still cascades to its split");
+        assert_eq!(found(&s, "alliance"), [10], "and leaves the search index");
+        let count: i64 = s
+            .conn
+            .query_row("SELECT entry_count FROM feeds WHERE id = 'b'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(count, 0, "and its feed's count");
+        s.conn
+            .execute(
+                "UPDATE entries SET title = 'Pipeline talks' WHERE id = 10",
+                [],
+            )
+            .unwrap();
+        assert_eq!(found(&s, "pipeline"), [10]);
+        assert!(found(&s, "alliance").is_empty());
+    }
+
+    #[test]
+    fn a_migration_leaving_a_dangling_reference_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Store::open(&path).unwrap());
+        let mut c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "INSERT INTO feeds (id, url, created_at) VALUES ('a', 'https://a.example/rss', 'x');
+             INSERT INTO entries (feed_id, entry_key, uid, title, updated, first_seen, sort_time, revision)
+             VALUES ('a', 'k', 'urn:uuid:1', 'T', 'x', 'x', 'x', 'r');",
+        )
+        .unwrap();
+        let known = MIGRATIONS.len() as i64;
+        let mut migrations = MIGRATIONS.to_vec();
+        migrations.push("DELETE FROM feeds WHERE id = 'a';");
+        let err = migrate(&mut c, "t.db", known, &migrations).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "database migration {} left entries row 1 referring to a missing row of feeds; the migration was rolled back",
+                known + 1
+            )
+        );
+        let version: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        let feeds: i64 = c
+            .query_row("SELECT count(*) FROM feeds", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((version, feeds), (known, 1));
     }
 
     #[test]

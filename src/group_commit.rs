@@ -208,7 +208,7 @@ mod tests {
                 authors: vec![],
             })
             .collect();
-        PreparedBatch::new(entries)
+        PreparedBatch::new(feed, entries)
     }
 
     fn record() -> FetchRecord {

@@ -112,6 +112,8 @@ pub struct StoreCounts {
 /// other feeds' batches ([`Store::store_prepared_group`]).
 #[derive(Debug, Clone)]
 pub struct PreparedBatch {
+    /// The feed the batch was prepared for: its entries' Atom ids are computed for it.
+    feed_id: String,
     entries: Vec<PreparedEntry>,
     /// The batch reuses one guid for different items (see [`dedup::guids_are_ambiguous`]).
     guids_ambiguous: bool,
@@ -122,6 +124,9 @@ struct PreparedEntry {
     entry: NewEntry,
     key_by_guid: String,
     key_by_link: String,
+    /// The Atom id for `key_by_guid`, the key most batches are stored by (none when the
+    /// batch's guids are ambiguous, as it is then keyed by link).
+    uid_by_guid: Option<String>,
     revision: String,
     canonical: Option<String>,
     excerpt: String,
@@ -130,14 +135,17 @@ struct PreparedEntry {
 }
 
 impl PreparedBatch {
-    pub fn new(entries: Vec<NewEntry>) -> PreparedBatch {
+    pub fn new(feed_id: &str, entries: Vec<NewEntry>) -> PreparedBatch {
         let guids_ambiguous = dedup::guids_are_ambiguous(&entries);
         let entries = entries
             .into_iter()
             .map(|e| {
                 let excerpt = excerpt_of(&e);
+                let key_by_guid = dedup::entry_key(&e, KeyMode::Guid);
                 PreparedEntry {
-                    key_by_guid: dedup::entry_key(&e, KeyMode::Guid),
+                    uid_by_guid: (!guids_ambiguous)
+                        .then(|| dedup::entry_uid(feed_id, &key_by_guid)),
+                    key_by_guid,
                     key_by_link: dedup::entry_key(&e, KeyMode::Link),
                     revision: dedup::revision_hash(&e),
                     canonical: e.link.as_deref().map(dedup::canonical_url),
@@ -149,6 +157,7 @@ impl PreparedBatch {
             })
             .collect();
         PreparedBatch {
+            feed_id: feed_id.to_string(),
             entries,
             guids_ambiguous,
         }
@@ -255,7 +264,10 @@ fn write_batch(
                     Some(c) => c,
                     None => clusters::new_cluster(tx, now)?,
                 };
-                let uid = dedup::entry_uid(feed_id, key);
+                let uid = match &p.uid_by_guid {
+                    Some(uid) if !by_link && batch.feed_id == feed_id => uid.clone(),
+                    _ => dedup::entry_uid(feed_id, key),
+                };
                 let updated = e.updated.or(e.published).unwrap_or(now);
                 let guid = e.id_from_feed.then_some(e.id.as_str());
                 insert.execute(params![
@@ -302,7 +314,7 @@ impl Store {
         entries: &[NewEntry],
         dedup_settings: &DedupSettings,
     ) -> Result<BatchCounts, StoreError> {
-        let batch = PreparedBatch::new(entries.to_vec());
+        let batch = PreparedBatch::new(feed_id, entries.to_vec());
         self.store_prepared(feed_id, record, &batch, dedup_settings)
     }
 
@@ -909,6 +921,72 @@ mod tests {
             .unwrap();
         assert_eq!(c.inserted, 2);
         assert!(s.feed("a").unwrap().unwrap().keys_by_link);
+    }
+
+    #[test]
+    fn atom_ids_follow_the_key_the_entry_is_stored_by() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.sync_feeds(
+            ["a", "b", "c"].map(|id| crate::store::FeedIdentity {
+                id,
+                url: "https://a.example/rss",
+                fingerprint: "1",
+            }),
+            "2026-01-14T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        let uids = |s: &Store, feed: &str| -> Vec<(String, String)> {
+            let mut q = s
+                .conn
+                .prepare("SELECT entry_key, uid FROM entries WHERE feed_id = ?1 ORDER BY id")
+                .unwrap();
+            q.query_map([feed], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let linked = |id: &str, n: u32| {
+            let mut e = entry(id, &format!("Story {n}"), "x");
+            e.link = Some(format!("https://a.example/{n}"));
+            e
+        };
+        // Keyed by guid: the id computed while preparing is the one for the stored key.
+        s.store_fetch(
+            "a",
+            &record("2026-01-14T07:00:00Z"),
+            &[linked("g1", 1)],
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        // A batch prepared for one feed but stored for another gets the other's ids.
+        let batch = PreparedBatch::new("a", vec![linked("g2", 2)]);
+        s.store_prepared(
+            "b",
+            &record("2026-01-14T07:00:00Z"),
+            &batch,
+            &DedupSettings::default(),
+        )
+        .unwrap();
+        // Reused guids switch feed c to link keys; its next batch, whose guids are distinct,
+        // is stored by link too, and its ids follow the link keys.
+        for batch in [vec![linked("same", 3), linked("same", 4)], vec![linked("g5", 5)]] {
+            s.store_fetch(
+                "c",
+                &record("2026-01-14T07:00:00Z"),
+                &batch,
+                &DedupSettings::default(),
+            )
+            .unwrap();
+        }
+        let c = uids(&s, "c");
+        assert_eq!(c.len(), 3);
+        assert!(c.iter().all(|(key, _)| key.starts_with("link:")), "{c:?}");
+        for feed in ["a", "b", "c"] {
+            for (key, uid) in uids(&s, feed) {
+                assert_eq!(uid, dedup::entry_uid(feed, &key), "{feed} {key}");
+            }
+        }
+        assert_eq!(uids(&s, "a").len() + uids(&s, "b").len(), 2);
     }
 
     /// Four feeds over twelve fetches: every third story carried by two or three feeds (same

@@ -252,53 +252,53 @@ pub(super) fn write_fetch_record(
             warnings,
         } => {
             let warnings = serde_json::to_string(warnings).unwrap_or_else(|_| "[]".into());
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, title = ?4, site_link = ?5,
                     format = ?6, warnings = ?7, last_fetch = ?8, last_success = ?8, last_error = NULL,
                     consecutive_errors = 0, next_fetch = ?9, state = 'ok' WHERE id = ?1",
-                params![feed_id, etag, last_modified, title, site_link, format, warnings, at, next],
-            )?;
+            )?
+            .execute(params![feed_id, etag, last_modified, title, site_link, format, warnings, at, next])?;
         }
         Outcome::NotModified {
             etag,
             last_modified,
         } => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
                     last_fetch = ?4, last_success = ?4, last_error = NULL, consecutive_errors = 0,
                     next_fetch = ?5, state = 'ok' WHERE id = ?1",
-                params![feed_id, etag, last_modified, at, next],
-            )?;
+            )?
+            .execute(params![feed_id, etag, last_modified, at, next])?;
         }
         Outcome::Failed { error, state } => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET last_fetch = ?2, last_error = ?3, consecutive_errors = consecutive_errors + 1,
                     next_fetch = ?4, state = ?5 WHERE id = ?1",
-                params![feed_id, at, error, next, state.as_str()],
-            )?;
+            )?
+            .execute(params![feed_id, at, error, next, state.as_str()])?;
         }
     }
     match &record.permanent_redirect {
         None => {}
         Some(None) => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET redirect_target = NULL, redirect_count = 0 WHERE id = ?1",
-                [feed_id],
-            )?;
+            )?
+            .execute([feed_id])?;
         }
         Some(Some(target)) => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET
                     redirect_count = CASE WHEN redirect_target = ?2 THEN redirect_count + 1 ELSE 1 END,
                     redirect_target = ?2
                  WHERE id = ?1",
-                params![feed_id, target],
-            )?;
-            tx.execute(
+            )?
+            .execute(params![feed_id, target])?;
+            tx.prepare_cached(
                 "UPDATE feeds SET effective_url = redirect_target, redirect_count = 0, redirect_target = NULL
                  WHERE id = ?1 AND redirect_count >= ?2",
-                params![feed_id, REDIRECTS_TO_MOVE],
-            )?;
+            )?
+            .execute(params![feed_id, REDIRECTS_TO_MOVE])?;
         }
     }
     Ok(())

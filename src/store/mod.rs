@@ -274,7 +274,7 @@ fn migrate(
             database = name,
             from = version,
             to = migrations.len(),
-            "upgrading the database schema; on a large archive this can take a minute"
+            "upgrading the database schema; on a large archive this takes minutes"
         );
     }
     let fail = |n: usize| move |source| StoreError::Migration { version: n, source };

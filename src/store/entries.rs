@@ -969,7 +969,10 @@ mod tests {
         .unwrap();
         // Reused guids switch feed c to link keys; its next batch, whose guids are distinct,
         // is stored by link too, and its ids follow the link keys.
-        for batch in [vec![linked("same", 3), linked("same", 4)], vec![linked("g5", 5)]] {
+        for batch in [
+            vec![linked("same", 3), linked("same", 4)],
+            vec![linked("g5", 5)],
+        ] {
             s.store_fetch(
                 "c",
                 &record("2026-01-14T07:00:00Z"),

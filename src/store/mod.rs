@@ -2,7 +2,7 @@
 //!
 //! [`Store::open`] sets WAL, foreign keys, a busy timeout and a page cache sized for writing
 //! many feeds at once, and applies the migrations in `store/migrations/` by
-//! `PRAGMA user_version`, each in its own transaction. Feeds and entries live in their own
+//! `PRAGMA user_version`, each in its own transaction (see [`migrate`]). Feeds and entries live in their own
 //! files; export and status read through the methods here.
 
 mod checkpoint;
@@ -38,6 +38,14 @@ const PAGE_CACHE_KIB: i64 = 16 * 1024;
 /// checkpoint, not once per thousand pages written. The log file is cut back to this size
 /// after a checkpoint that found it larger.
 const CHECKPOINT_PAGES: i64 = 10_000;
+
+/// How long a statement waits for another process's write lock before it fails as busy.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long opening a database waits for another process that is upgrading its schema (a
+/// table rebuild takes about 80 s a million entries on a 2-core machine), instead of
+/// [`BUSY_WAIT`]: a cron `fetch` started meanwhile then runs once the upgrade is done.
+const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Prepared statements a connection keeps (rusqlite's default is 16). Storing a group of
 /// feeds runs about twenty different statements, every one of them for every feed; with a
@@ -146,8 +154,7 @@ impl Store {
             path: name.to_string(),
             source,
         };
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(open_err)?;
+        conn.busy_timeout(BUSY_WAIT).map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
@@ -251,7 +258,8 @@ pub(crate) fn parse_opt_time(
     s.map(|s| parse_time(&s, column)).transpose()
 }
 
-/// Applies `migrations` after the first `version`, each in its own transaction.
+/// Applies `migrations` after the first `version`, each in its own transaction. A step that
+/// another process applied while this one waited for the write lock is skipped.
 ///
 /// Foreign keys are off while they run, as SQLite requires for a migration that rebuilds
 /// a table others refer to (0013 rebuilds `entries`, which `cluster_splits` refers to and
@@ -280,9 +288,30 @@ fn migrate(
     let fail = |n: usize| move |source| StoreError::Migration { version: n, source };
     conn.pragma_update(None, "foreign_keys", false)
         .map_err(fail(version as usize + 1))?;
+    conn.busy_timeout(UPGRADE_WAIT)
+        .map_err(fail(version as usize + 1))?;
+    let mut skipped = 0;
     for (i, sql) in migrations.iter().enumerate().skip(version as usize) {
         let n = i + 1;
-        let tx = conn.transaction().map_err(fail(n))?;
+        // Immediate: the write lock first, then the version again. Another process may have
+        // applied this step while this one waited for the lock.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail(n))?;
+        let current: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(fail(n))?;
+        if current > migrations.len() as i64 {
+            return Err(StoreError::TooNew {
+                path: name.to_string(),
+                found: current,
+                known: migrations.len() as i64,
+            });
+        }
+        if current >= n as i64 {
+            skipped += 1;
+            continue;
+        }
         tx.execute_batch(sql).map_err(fail(n))?;
         let dangling: Option<(String, i64, String)> = tx
             .query_row("PRAGMA foreign_key_check", [], |r| {
@@ -306,11 +335,14 @@ fn migrate(
             .map_err(fail(n))?;
         tx.commit().map_err(fail(n))?;
     }
+    conn.busy_timeout(BUSY_WAIT)
+        .map_err(fail(migrations.len()))?;
     if version > 0 {
         tracing::info!(
             database = name,
             version = migrations.len(),
             seconds = started.elapsed().as_secs_f64(),
+            by_another_process = skipped,
             "database schema upgraded"
         );
     }
@@ -507,6 +539,47 @@ mod tests {
             .query_row("SELECT count(*) FROM feeds", [], |r| r.get(0))
             .unwrap();
         assert_eq!((version, feeds), (known, 1));
+    }
+
+    #[test]
+    fn a_step_another_process_applied_while_this_one_waited_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Store::open(&path).unwrap());
+        let known = MIGRATIONS.len() as i64;
+        // A step that fails when run twice.
+        let mut migrations = MIGRATIONS.to_vec();
+        migrations.push("CREATE TABLE added (a);");
+        let migrations: &'static [&'static str] = migrations.leak();
+        // The other process holds the write lock while it applies the step, and commits a
+        // moment later; this one read the old version before and waits for the lock.
+        let mut other = Connection::open(&path).unwrap();
+        let (locked, locked_rx) = std::sync::mpsc::channel();
+        let applier = std::thread::spawn(move || {
+            let tx = other
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .unwrap();
+            locked.send(()).unwrap();
+            tx.execute_batch(migrations[known as usize]).unwrap();
+            tx.pragma_update(None, "user_version", known + 1).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            tx.commit().unwrap();
+        });
+        locked_rx.recv().unwrap();
+        let mut c = Connection::open(&path).unwrap();
+        migrate(&mut c, "t.db", known, migrations).unwrap();
+        applier.join().unwrap();
+        let version: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, known + 1);
+        // A process that knows fewer steps, finding the newer version only once it holds the
+        // lock, refuses the database instead of running on it.
+        let mut older = Connection::open(&path).unwrap();
+        assert!(matches!(
+            migrate(&mut older, "t.db", known - 1, MIGRATIONS),
+            Err(StoreError::TooNew { found, .. }) if found == known + 1
+        ));
     }
 
     #[test]

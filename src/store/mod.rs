@@ -2,8 +2,8 @@
 //!
 //! [`Store::open`] sets WAL, foreign keys, a busy timeout and a page cache sized for writing
 //! many feeds at once, and applies the migrations in `store/migrations/` by
-//! `PRAGMA user_version`, each in its own transaction (see [`migrate`]). Feeds and entries live in their own
-//! files; export and status read through the methods here.
+//! `PRAGMA user_version`, each in its own transaction (see `migrate`). Feeds and entries
+//! live in their own files; export and status read through the methods here.
 
 mod checkpoint;
 mod clusters;

@@ -180,6 +180,11 @@ impl Store {
                 known,
             });
         }
+        if version < 0 {
+            return Err(StoreError::Corrupt(format!(
+                "PRAGMA user_version of {name} ({version}; Tributary counts its schema from 0)"
+            )));
+        }
         migrate(&mut conn, name, version, MIGRATIONS)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(open_err)?;
@@ -265,7 +270,9 @@ pub(crate) fn parse_opt_time(
 /// a table others refer to (0013 rebuilds `entries`, which `cluster_splits` refers to and
 /// cascades from): with them on, dropping the old table would delete the splits. Each
 /// migration is checked with `PRAGMA foreign_key_check` before it commits, so none can
-/// leave a dangling reference behind.
+/// leave a dangling reference behind. On an error the connection keeps the settings it
+/// migrates with (foreign keys off, the long busy wait): it is meant to be dropped, as
+/// `Store::setup` does.
 fn migrate(
     conn: &mut Connection,
     name: &str,
@@ -580,6 +587,24 @@ mod tests {
             migrate(&mut older, "t.db", known - 1, MIGRATIONS),
             Err(StoreError::TooNew { found, .. }) if found == known + 1
         ));
+    }
+
+    #[test]
+    fn a_negative_schema_version_is_refused_not_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "user_version", -1).unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains("user_version"), "{err}");
+        let c = Connection::open(&path).unwrap();
+        let tables: i64 = c
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 0, "nothing was created in it");
     }
 
     #[test]

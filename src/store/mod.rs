@@ -47,9 +47,10 @@ const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// [`BUSY_WAIT`]: a cron `fetch` started meanwhile then runs once the upgrade is done.
 const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
-/// Prepared statements a connection keeps (rusqlite's default is 16). Storing a group of
-/// feeds runs about twenty different statements, every one of them for every feed; with a
-/// smaller cache they pushed each other out and were compiled again each time.
+/// Prepared statements a connection keeps (rusqlite's default is 16). Storing a feed's batch
+/// runs about twenty different cached statements, in the same order for every feed: a
+/// least-recently-used cache smaller than that would lose each one before its next use, and
+/// compile it again every time.
 const STATEMENT_CACHE: usize = 64;
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have been applied.

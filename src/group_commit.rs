@@ -208,7 +208,7 @@ mod tests {
                 authors: vec![],
             })
             .collect();
-        PreparedBatch::new(feed, entries)
+        PreparedBatch::new(entries)
     }
 
     fn record() -> FetchRecord {

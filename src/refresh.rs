@@ -610,13 +610,9 @@ impl Refresher {
                         };
                         let id = feed.id.clone();
                         let entries = parsed.entries;
-                        let prepare_for = id.clone();
                         // Keys, hashes, excerpts and story forms are computed here, beside
                         // other feeds' writes, so the store's lock is held only for SQL.
-                        let stored = match self
-                            .on_cpu(move || PreparedBatch::new(&prepare_for, entries))
-                            .await
-                        {
+                        let stored = match self.on_cpu(move || PreparedBatch::new(entries)).await {
                             Ok(batch) => {
                                 drop(fetching.take());
                                 self.writer.store(id, rec, batch).await

@@ -617,7 +617,7 @@ mod tests {
         let record = FetchRecord::fetched_for_test("2026-01-15T00:00:00Z");
         let prepared: Vec<(&str, crate::store::PreparedBatch)> = batches
             .into_iter()
-            .map(|(feed, e)| (feed, crate::store::PreparedBatch::new(feed, vec![e])))
+            .map(|(feed, e)| (feed, crate::store::PreparedBatch::new(vec![e])))
             .collect();
         let jobs: Vec<crate::store::BatchJob<'_>> = prepared
             .iter()

@@ -112,8 +112,6 @@ pub struct StoreCounts {
 /// other feeds' batches ([`Store::store_prepared_group`]).
 #[derive(Debug, Clone)]
 pub struct PreparedBatch {
-    /// The feed the batch was prepared for: its entries' Atom ids are computed for it.
-    feed_id: String,
     entries: Vec<PreparedEntry>,
     /// The batch reuses one guid for different items (see [`dedup::guids_are_ambiguous`]).
     guids_ambiguous: bool,
@@ -124,9 +122,6 @@ struct PreparedEntry {
     entry: NewEntry,
     key_by_guid: String,
     key_by_link: String,
-    /// The Atom id for `key_by_guid`, the key most batches are stored by (none when the
-    /// batch's guids are ambiguous, as it is then keyed by link).
-    uid_by_guid: Option<String>,
     revision: String,
     canonical: Option<String>,
     excerpt: String,
@@ -135,17 +130,14 @@ struct PreparedEntry {
 }
 
 impl PreparedBatch {
-    pub fn new(feed_id: &str, entries: Vec<NewEntry>) -> PreparedBatch {
+    pub fn new(entries: Vec<NewEntry>) -> PreparedBatch {
         let guids_ambiguous = dedup::guids_are_ambiguous(&entries);
         let entries = entries
             .into_iter()
             .map(|e| {
                 let excerpt = excerpt_of(&e);
-                let key_by_guid = dedup::entry_key(&e, KeyMode::Guid);
                 PreparedEntry {
-                    uid_by_guid: (!guids_ambiguous)
-                        .then(|| dedup::entry_uid(feed_id, &key_by_guid)),
-                    key_by_guid,
+                    key_by_guid: dedup::entry_key(&e, KeyMode::Guid),
                     key_by_link: dedup::entry_key(&e, KeyMode::Link),
                     revision: dedup::revision_hash(&e),
                     canonical: e.link.as_deref().map(dedup::canonical_url),
@@ -157,7 +149,6 @@ impl PreparedBatch {
             })
             .collect();
         PreparedBatch {
-            feed_id: feed_id.to_string(),
             entries,
             guids_ambiguous,
         }
@@ -264,10 +255,7 @@ fn write_batch(
                     Some(c) => c,
                     None => clusters::new_cluster(tx, now)?,
                 };
-                let uid = match &p.uid_by_guid {
-                    Some(uid) if !by_link && batch.feed_id == feed_id => uid.clone(),
-                    _ => dedup::entry_uid(feed_id, key),
-                };
+                let uid = dedup::entry_uid(feed_id, key);
                 let updated = e.updated.or(e.published).unwrap_or(now);
                 let guid = e.id_from_feed.then_some(e.id.as_str());
                 insert.execute(params![
@@ -314,7 +302,7 @@ impl Store {
         entries: &[NewEntry],
         dedup_settings: &DedupSettings,
     ) -> Result<BatchCounts, StoreError> {
-        let batch = PreparedBatch::new(feed_id, entries.to_vec());
+        let batch = PreparedBatch::new(entries.to_vec());
         self.store_prepared(feed_id, record, &batch, dedup_settings)
     }
 
@@ -950,7 +938,7 @@ mod tests {
             e.link = Some(format!("https://a.example/{n}"));
             e
         };
-        // Keyed by guid: the id computed while preparing is the one for the stored key.
+        // Keyed by guid.
         s.store_fetch(
             "a",
             &record("2026-01-14T07:00:00Z"),
@@ -958,12 +946,11 @@ mod tests {
             &DedupSettings::default(),
         )
         .unwrap();
-        // A batch prepared for one feed but stored for another gets the other's ids.
-        let batch = PreparedBatch::new("a", vec![linked("g2", 2)]);
-        s.store_prepared(
+        // The same item in another feed gets another id.
+        s.store_fetch(
             "b",
             &record("2026-01-14T07:00:00Z"),
-            &batch,
+            &[linked("g1", 1)],
             &DedupSettings::default(),
         )
         .unwrap();
@@ -989,7 +976,10 @@ mod tests {
                 assert_eq!(uid, dedup::entry_uid(feed, &key), "{feed} {key}");
             }
         }
-        assert_eq!(uids(&s, "a").len() + uids(&s, "b").len(), 2);
+        let (a, b) = (uids(&s, "a"), uids(&s, "b"));
+        assert_eq!((a.len(), b.len()), (1, 1));
+        assert_eq!(a[0].0, b[0].0, "one key");
+        assert_ne!(a[0].1, b[0].1, "two ids");
     }
 
     /// Four feeds over twelve fetches: every third story carried by two or three feeds (same

@@ -350,24 +350,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Result<Split, SplitRefusal>, StoreError> {
         let tx = self.conn.transaction()?;
-        // A numeric id is found by the table's key; an Atom id by reading the table, as no
-        // index is kept on `uid` for this one rare command (migration 0013).
-        let row: Option<(i64, i64)> = match entry.parse::<i64>() {
-            Ok(id) => tx
-                .query_row(
-                    "SELECT id, cluster_id FROM entries WHERE id = ?1 AND cluster_id IS NOT NULL",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?,
-            Err(_) => tx
-                .query_row(
-                    "SELECT id, cluster_id FROM entries WHERE uid = ?1 AND cluster_id IS NOT NULL",
-                    [entry],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?,
+        // A numeric id is found by the table's key (SQLite compares the bound text as a
+        // number with the integer key); an Atom id by reading the table, as no index is kept
+        // on `uid` for this one rare command (migration 0013).
+        let sql = if entry.parse::<i64>().is_ok() {
+            "SELECT id, cluster_id FROM entries WHERE id = ?1 AND cluster_id IS NOT NULL"
+        } else {
+            "SELECT id, cluster_id FROM entries WHERE uid = ?1 AND cluster_id IS NOT NULL"
         };
+        let row: Option<(i64, i64)> = tx
+            .query_row(sql, [entry], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
         let Some((entry_id, from_cluster)) = row else {
             return Ok(Err(SplitRefusal::NoSuchEntry));
         };

@@ -173,19 +173,6 @@ impl Store {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(open_err)?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::TooNew {
-                path: name.to_string(),
-                found: version,
-                known,
-            });
-        }
-        if version < 0 {
-            return Err(StoreError::Corrupt(format!(
-                "PRAGMA user_version of {name} ({version}; Tributary counts its schema from 0)"
-            )));
-        }
         migrate(&mut conn, name, version, MIGRATIONS)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(open_err)?;
@@ -280,8 +267,8 @@ fn migrate(
     version: i64,
     migrations: &[&str],
 ) -> Result<(), StoreError> {
-    let pending = migrations.len().saturating_sub(version as usize);
-    if pending == 0 {
+    let version = applied(name, version, migrations)?;
+    if version == migrations.len() {
         return Ok(());
     }
     let started = std::time::Instant::now();
@@ -295,28 +282,20 @@ fn migrate(
     }
     let fail = |n: usize| move |source| StoreError::Migration { version: n, source };
     conn.pragma_update(None, "foreign_keys", false)
-        .map_err(fail(version as usize + 1))?;
-    conn.busy_timeout(UPGRADE_WAIT)
-        .map_err(fail(version as usize + 1))?;
+        .map_err(fail(version + 1))?;
+    conn.busy_timeout(UPGRADE_WAIT).map_err(fail(version + 1))?;
     let mut skipped = 0;
-    for (i, sql) in migrations.iter().enumerate().skip(version as usize) {
+    for (i, sql) in migrations.iter().enumerate().skip(version) {
         let n = i + 1;
         // Immediate: the write lock first, then the version again. Another process may have
         // applied this step while this one waited for the lock.
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(fail(n))?;
-        let current: i64 = tx
+        let current = tx
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(fail(n))?;
-        if current > migrations.len() as i64 {
-            return Err(StoreError::TooNew {
-                path: name.to_string(),
-                found: current,
-                known: migrations.len() as i64,
-            });
-        }
-        if current >= n as i64 {
+        if applied(name, current, migrations)? >= n {
             skipped += 1;
             continue;
         }
@@ -355,6 +334,24 @@ fn migrate(
         );
     }
     Ok(())
+}
+
+/// How many of `migrations` a database at schema `version` has applied: refused when it is
+/// newer than they reach, or negative.
+fn applied(name: &str, version: i64, migrations: &[&str]) -> Result<usize, StoreError> {
+    let known = migrations.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            path: name.to_string(),
+            found: version,
+            known,
+        });
+    }
+    usize::try_from(version).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "PRAGMA user_version of {name} ({version}; Tributary counts its schema from 0)"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -558,25 +555,25 @@ mod tests {
         // A step that fails when run twice.
         let mut migrations = MIGRATIONS.to_vec();
         migrations.push("CREATE TABLE added (a);");
-        let migrations: &'static [&'static str] = migrations.leak();
         // The other process holds the write lock while it applies the step, and commits a
         // moment later; this one read the old version before and waits for the lock.
         let mut other = Connection::open(&path).unwrap();
-        let (locked, locked_rx) = std::sync::mpsc::channel();
-        let applier = std::thread::spawn(move || {
-            let tx = other
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .unwrap();
-            locked.send(()).unwrap();
-            tx.execute_batch(migrations[known as usize]).unwrap();
-            tx.pragma_update(None, "user_version", known + 1).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(300));
-            tx.commit().unwrap();
-        });
-        locked_rx.recv().unwrap();
         let mut c = Connection::open(&path).unwrap();
-        migrate(&mut c, "t.db", known, migrations).unwrap();
-        applier.join().unwrap();
+        let (locked, locked_rx) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let tx = other
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .unwrap();
+                locked.send(()).unwrap();
+                tx.execute_batch(migrations[known as usize]).unwrap();
+                tx.pragma_update(None, "user_version", known + 1).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                tx.commit().unwrap();
+            });
+            locked_rx.recv().unwrap();
+            migrate(&mut c, "t.db", known, &migrations).unwrap();
+        });
         let version: i64 = c
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();

@@ -257,7 +257,17 @@ pub(super) fn write_fetch_record(
                     format = ?6, warnings = ?7, last_fetch = ?8, last_success = ?8, last_error = NULL,
                     consecutive_errors = 0, next_fetch = ?9, state = 'ok' WHERE id = ?1",
             )?
-            .execute(params![feed_id, etag, last_modified, title, site_link, format, warnings, at, next])?;
+            .execute(params![
+                feed_id,
+                etag,
+                last_modified,
+                title,
+                site_link,
+                format,
+                warnings,
+                at,
+                next
+            ])?;
         }
         Outcome::NotModified {
             etag,

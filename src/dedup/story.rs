@@ -320,35 +320,16 @@ fn fold_yo(c: char) -> char {
 /// Unicode NFKC, lower case, every quote, dash and punctuation mark turned into a space,
 /// `ё` folded into `е`. Text already in NFKC (nearly all feed text) skips the normalizer.
 pub fn normalize(s: &str) -> String {
-    let mut out = if s.is_ascii() {
-        fold_ascii(s)
+    let mut out = String::with_capacity(s.len());
+    if s.is_ascii() || is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+        push_folded(&mut out, s.chars());
     } else {
-        let mut out = String::with_capacity(s.len());
-        if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
-            push_folded(&mut out, s.chars());
-        } else {
-            push_folded(&mut out, s.nfkc());
-        }
-        out
-    };
+        push_folded(&mut out, s.nfkc());
+    }
     if out.ends_with(' ') {
         out.pop();
     }
     out
-}
-
-/// [`normalize`] for ASCII text, byte by byte: most of every feed's text.
-fn fold_ascii(s: &str) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() {
-            out.push(b.to_ascii_lowercase());
-        } else if out.last().is_some_and(|&last| last != b' ') {
-            out.push(b' ');
-        }
-    }
-    // Only ASCII letters, digits and spaces were pushed.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Appends `chars` lower-cased, with one space for every run of other characters.

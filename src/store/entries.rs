@@ -938,22 +938,16 @@ mod tests {
             e.link = Some(format!("https://a.example/{n}"));
             e
         };
-        // Keyed by guid.
-        s.store_fetch(
-            "a",
-            &record("2026-01-14T07:00:00Z"),
-            &[linked("g1", 1)],
-            &DedupSettings::default(),
-        )
-        .unwrap();
-        // The same item in another feed gets another id.
-        s.store_fetch(
-            "b",
-            &record("2026-01-14T07:00:00Z"),
-            &[linked("g1", 1)],
-            &DedupSettings::default(),
-        )
-        .unwrap();
+        // Keyed by guid; the same item in another feed gets another id.
+        for feed in ["a", "b"] {
+            s.store_fetch(
+                feed,
+                &record("2026-01-14T07:00:00Z"),
+                &[linked("g1", 1)],
+                &DedupSettings::default(),
+            )
+            .unwrap();
+        }
         // Reused guids switch feed c to link keys; its next batch, whose guids are distinct,
         // is stored by link too, and its ids follow the link keys.
         for batch in [

@@ -258,15 +258,7 @@ pub(super) fn write_fetch_record(
                     consecutive_errors = 0, next_fetch = ?9, state = 'ok' WHERE id = ?1",
             )?
             .execute(params![
-                feed_id,
-                etag,
-                last_modified,
-                title,
-                site_link,
-                format,
-                warnings,
-                at,
-                next
+                feed_id, etag, last_modified, title, site_link, format, warnings, at, next
             ])?;
         }
         Outcome::NotModified {
